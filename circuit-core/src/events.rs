@@ -1,0 +1,199 @@
+//! State-change events and their delivery to listeners: each transition exactly once, in the
+//! order the transitions happened, outside every lock.
+//!
+//! Transitions happen by compare-and-swap on the state word, so two threads can win two
+//! successive transitions and reach the listeners in the wrong order. Every transition has an
+//! epoch, though, and epochs are consecutive. Winners put their transition in a queue keyed by
+//! epoch; whichever thread finds the next expected epoch there becomes the deliverer and hands
+//! out every transition in epoch order, releasing the queue's lock around each listener call.
+//! A listener may therefore read the breaker, change its state (the new transition is queued
+//! and delivered after the current one) or register another listener.
+
+use crate::State;
+use parking_lot::Mutex;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+/// One change of a breaker's state, as listeners see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Transition {
+    /// The breaker's name.
+    pub name: String,
+    /// The state it left.
+    pub from: State,
+    /// The state it entered.
+    pub to: State,
+    /// Why it changed.
+    pub reason: Reason,
+}
+
+impl fmt::Display for Transition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} -> {} {}",
+            self.name, self.from, self.to, self.reason
+        )
+    }
+}
+
+/// Why a breaker changed state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reason {
+    /// Closed to Open: this many consecutive failures reached `failure_threshold`.
+    FailureThreshold(u32),
+    /// Open to HalfOpen: the recovery timeout passed.
+    RecoveryTimeout,
+    /// HalfOpen to Open: a trial call failed.
+    TrialFailed,
+    /// HalfOpen to Closed: this many trial calls succeeded.
+    TrialsSucceeded(u32),
+    /// [`force_open`](crate::CircuitBreaker::force_open) was called.
+    ForcedOpen,
+    /// [`disable`](crate::CircuitBreaker::disable) was called.
+    Disabled,
+    /// [`reset`](crate::CircuitBreaker::reset) was called.
+    Reset,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::FailureThreshold(n) => write!(f, "after {n} consecutive failures"),
+            Reason::RecoveryTimeout => f.write_str("after the recovery timeout"),
+            Reason::TrialFailed => f.write_str("after a trial call failed"),
+            Reason::TrialsSucceeded(n) => write!(f, "after {n} successful trial calls"),
+            Reason::ForcedOpen => f.write_str("by force_open"),
+            Reason::Disabled => f.write_str("by disable"),
+            Reason::Reset => f.write_str("by reset"),
+        }
+    }
+}
+
+type Listener = Arc<dyn Fn(&Transition) + Send + Sync>;
+
+/// The listeners of one breaker and the transitions waiting for them.
+pub(crate) struct Events {
+    /// Copy-on-write, so delivery clones one `Arc` and holds no lock while listeners run.
+    listeners: Mutex<Arc<Vec<Listener>>>,
+    queue: Mutex<Queue>,
+}
+
+struct Queue {
+    /// The epoch of the next transition to deliver.
+    next: u32,
+    /// Transitions whose turn has not come; `None` marks an epoch with nothing to deliver
+    /// (a `reset` of a breaker that was already Closed).
+    waiting: Vec<(u32, Option<Transition>)>,
+    /// Whether some thread is delivering now; it will also deliver what others queue.
+    delivering: bool,
+}
+
+impl Events {
+    pub(crate) fn new() -> Self {
+        Events {
+            listeners: Mutex::new(Arc::new(Vec::new())),
+            queue: Mutex::new(Queue {
+                next: 1,
+                waiting: Vec::new(),
+                delivering: false,
+            }),
+        }
+    }
+
+    pub(crate) fn subscribe(&self, listener: Listener) {
+        let mut listeners = self.listeners.lock();
+        let mut updated = Vec::clone(&listeners);
+        updated.push(listener);
+        *listeners = Arc::new(updated);
+    }
+
+    /// Hands the transition that moved the state word to `epoch` to the listeners, after every
+    /// earlier one. `next_epoch` gives the epoch after a given one (the word wraps).
+    pub(crate) fn publish(
+        &self,
+        epoch: u32,
+        transition: Option<Transition>,
+        next_epoch: fn(u32) -> u32,
+    ) {
+        let mut queue = self.queue.lock();
+        queue.waiting.push((epoch, transition));
+        if queue.delivering {
+            return; // the deliverer will reach it
+        }
+        queue.delivering = true;
+        loop {
+            let next = queue.next;
+            let Some(at) = queue.waiting.iter().position(|(e, _)| *e == next) else {
+                // The transition before it has been won but not queued yet; its winner will
+                // find this one waiting and deliver both in order.
+                queue.delivering = false;
+                return;
+            };
+            let (_, transition) = queue.waiting.swap_remove(at);
+            queue.next = next_epoch(next);
+            if let Some(transition) = transition {
+                drop(queue);
+                self.deliver(&transition);
+                queue = self.queue.lock();
+            }
+        }
+    }
+
+    fn deliver(&self, transition: &Transition) {
+        let listeners = Arc::clone(&self.listeners.lock());
+        for listener in listeners.iter() {
+            // A listener that panics must not stop the others nor poison the breaker; its panic
+            // has already been reported by the panic hook.
+            let _ = catch_unwind(AssertUnwindSafe(|| listener(transition)));
+        }
+    }
+
+    /// The number of listeners registered.
+    pub(crate) fn listener_count(&self) -> usize {
+        self.listeners.lock().len()
+    }
+}
+
+impl fmt::Debug for Events {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Events")
+            .field("listeners", &self.listener_count())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn next(e: u32) -> u32 {
+        e + 1
+    }
+
+    fn t(to: State) -> Option<Transition> {
+        Some(Transition {
+            name: "t".into(),
+            from: State::Closed,
+            to,
+            reason: Reason::Reset,
+        })
+    }
+
+    #[test]
+    fn out_of_order_publications_are_delivered_in_epoch_order() {
+        let events = Events::new();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        events.subscribe(Arc::new(move |t: &Transition| s.lock().push(t.to)));
+        events.publish(2, t(State::HalfOpen), next);
+        assert!(seen.lock().is_empty(), "epoch 1 has not been published");
+        events.publish(1, t(State::Open), next);
+        events.publish(3, None, next);
+        events.publish(4, t(State::Closed), next);
+        assert_eq!(*seen.lock(), [State::Open, State::HalfOpen, State::Closed]);
+    }
+}

@@ -1,0 +1,91 @@
+//! A fast, lock-free circuit breaker, with a process-wide registry of named breakers.
+//!
+//! ```
+//! use circuit_core::{registry, CircuitError, Config, State};
+//! use std::time::Duration;
+//!
+//! let config = Config::builder()
+//!     .failure_threshold(3)
+//!     .recovery_timeout(Duration::from_secs(30))
+//!     .build()?;
+//! let users = registry().get_or_create("user-service", config);
+//!
+//! // Three consecutive failures open the breaker...
+//! for _ in 0..3 {
+//!     let _ = users.call(|| Err::<(), _>("connection refused"));
+//! }
+//! assert_eq!(registry().state("user-service"), Some(State::Open));
+//!
+//! // ...and calls then fail fast, without running, until the recovery timeout has passed.
+//! match users.call(|| Ok::<_, &str>("never runs")) {
+//!     Err(CircuitError::Open(open)) => assert!(open.retry_after().is_some()),
+//!     other => panic!("expected a rejection, got {other:?}"),
+//! }
+//! # Ok::<(), circuit_core::ConfigError>(())
+//! ```
+//!
+//! # How a breaker behaves
+//!
+//! - **Closed**: calls run. A failure adds one to the consecutive failures, a success clears
+//!   them; at `failure_threshold` the breaker opens. The call that trips it returns its own
+//!   error; the calls after it are rejected.
+//! - **Open**: calls are rejected with [`CircuitOpen`], whose `retry_after` is the time left.
+//!   Once `recovery_timeout` has passed the breaker reads HalfOpen and the next call is a trial.
+//! - **HalfOpen**: at most `half_open_max_calls` trial calls run. `success_threshold`
+//!   successes close the breaker; any failure opens it again for a new `recovery_timeout`.
+//! - A panic counts as a failure and keeps unwinding. A future dropped before it finishes counts
+//!   as nothing and gives its trial slot back. A result that arrives after the breaker changed
+//!   state is counted in the totals but moves no state.
+//! - [`force_open`](CircuitBreaker::force_open) rejects everything and
+//!   [`disable`](CircuitBreaker::disable) lets everything through, until
+//!   [`reset`](CircuitBreaker::reset).
+//!
+//! # Cost
+//!
+//! The whole state machine is one atomic word. A call on a Closed breaker is one atomic load
+//! before and one after, with totals counted on a stripe that only the calling thread writes:
+//! no lock, no allocation, no shared write. A rejection reads a coarse clock (a few
+//! nanoseconds), not the precise one, except within one clock tick of the deadline.
+//!
+//! # Tests
+//!
+//! Give a breaker a [`clock::ManualClock`] and move time yourself: no test needs to sleep.
+
+#![deny(missing_docs)]
+#![warn(unreachable_pub)]
+
+mod breaker;
+mod breaker_clock;
+mod cache;
+mod call;
+pub mod clock;
+mod config;
+mod declare;
+mod error;
+mod events;
+mod name;
+mod permit;
+mod registry;
+mod snapshot;
+mod state;
+mod sync;
+mod totals;
+mod word;
+
+pub use breaker::CircuitBreaker;
+pub use cache::{FallbackCache, DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_TTL};
+pub use circuit_macros::circuit_breaker;
+pub use config::{Config, ConfigBuilder, ConfigError, MAX_HALF_OPEN_CALLS, MAX_RECOVERY_TIMEOUT};
+pub use error::{CircuitError, CircuitOpen};
+pub use events::{Reason, Transition};
+pub use permit::Permit;
+pub use registry::{registry, Registry};
+pub use snapshot::Snapshot;
+pub use state::State;
+
+/// What the `#[circuit_breaker]` expansion names. Not public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::declare::Declaration;
+    pub use inventory;
+}

@@ -1,0 +1,71 @@
+//! A permission to run one call, and the report of how it went.
+
+use crate::word::Word;
+use crate::CircuitBreaker;
+use std::fmt;
+use std::mem::ManuallyDrop;
+
+/// Permission from [`CircuitBreaker::try_acquire`] to run one call.
+///
+/// Report the outcome with [`success`](Self::success) or [`failure`](Self::failure). Dropped
+/// without a report (the call was cancelled), it counts as nothing and gives back its
+/// half-open trial slot, so no slot is ever leaked.
+#[must_use = "report the call's outcome with `success()` or `failure()`"]
+pub struct Permit<'a> {
+    breaker: &'a CircuitBreaker,
+    /// The state word the call was admitted under: its outcome moves the state only while
+    /// the breaker is still in that period.
+    admitted: Word,
+}
+
+impl<'a> Permit<'a> {
+    #[inline(always)]
+    pub(crate) fn new(breaker: &'a CircuitBreaker, admitted: Word) -> Self {
+        Permit { breaker, admitted }
+    }
+
+    /// The breaker that issued the permit.
+    pub fn breaker(&self) -> &'a CircuitBreaker {
+        self.breaker
+    }
+
+    /// The call succeeded (or failed in a way that says the service is up).
+    #[inline]
+    pub fn success(self) {
+        let this = ManuallyDrop::new(self);
+        this.breaker.on_success(this.admitted);
+    }
+
+    /// The call failed in a way that counts against the service.
+    pub fn failure(self) {
+        let this = ManuallyDrop::new(self);
+        this.breaker.on_failure(this.admitted);
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        self.breaker.on_cancel(self.admitted);
+    }
+}
+
+impl fmt::Debug for Permit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Permit")
+            .field("breaker", &self.breaker.name())
+            .field("admitted", &self.admitted)
+            .finish()
+    }
+}
+
+/// Holds a permit while the protected code runs; if that code panics, the unwinding drops the
+/// guard, which reports a failure.
+pub(crate) struct FailOnUnwind<'p, 'a>(pub(crate) &'p mut Option<Permit<'a>>);
+
+impl Drop for FailOnUnwind<'_, '_> {
+    fn drop(&mut self) {
+        if let Some(permit) = self.0.take() {
+            permit.failure();
+        }
+    }
+}

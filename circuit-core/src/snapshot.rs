@@ -1,0 +1,29 @@
+//! A breaker's state and counters at one moment.
+
+use crate::State;
+use std::time::SystemTime;
+
+/// What [`CircuitBreaker::snapshot`](crate::CircuitBreaker::snapshot) saw: the seed design's
+/// `get_state()`, plus totals since the breaker was created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Snapshot {
+    /// The breaker's name.
+    pub name: String,
+    /// Its state.
+    pub state: State,
+    /// Consecutive failures while Closed (0 in other states).
+    pub failure_count: u32,
+    /// Successful trial calls in the current HalfOpen period (0 in other states).
+    pub success_count: u32,
+    /// When the last counted failure happened.
+    pub last_failure: Option<SystemTime>,
+    /// Calls that succeeded, excluded errors included.
+    pub successes: u64,
+    /// Calls that failed (panics included).
+    pub failures: u64,
+    /// Calls rejected without running.
+    pub rejected: u64,
+    /// Calls answered by a fallback.
+    pub fallbacks: u64,
+}

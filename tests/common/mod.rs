@@ -1,0 +1,47 @@
+//! Helpers shared by the behaviour tests.
+#![allow(dead_code)]
+
+use circuit_core::clock::ManualClock;
+use circuit_core::{CircuitBreaker, CircuitError, Config, Transition};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A breaker with the seed's defaults, driven by a manual clock the test holds.
+pub fn breaker_with(builder: circuit_core::ConfigBuilder) -> (CircuitBreaker, ManualClock) {
+    let clock = ManualClock::new();
+    let config = builder.clock(clock.clone()).build().expect("valid config");
+    (CircuitBreaker::new("test", config), clock)
+}
+
+pub fn breaker() -> (CircuitBreaker, ManualClock) {
+    breaker_with(Config::builder())
+}
+
+pub fn succeed(b: &CircuitBreaker) -> Result<u32, CircuitError<&'static str>> {
+    b.call(|| Ok(1))
+}
+
+pub fn fail(b: &CircuitBreaker) -> Result<u32, CircuitError<&'static str>> {
+    b.call(|| Err("boom"))
+}
+
+pub fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+/// Records every transition a breaker announces.
+pub fn record_transitions(b: &CircuitBreaker) -> Arc<Mutex<Vec<Transition>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    b.on_state_change(move |t| s.lock().unwrap().push(t.clone()));
+    seen
+}
+
+/// `(from, to)` of each transition recorded.
+pub fn moves(seen: &Mutex<Vec<Transition>>) -> Vec<(circuit_core::State, circuit_core::State)> {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .map(|t| (t.from, t.to))
+        .collect()
+}

@@ -1,7 +1,7 @@
 //! Running a call through a breaker: sync and async, with an optional classifier of errors.
 
 use crate::error::CircuitError;
-use crate::permit::{FailOnUnwind, Permit};
+use crate::permit::{OnDrop, Permit};
 use crate::CircuitBreaker;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
@@ -32,10 +32,10 @@ impl CircuitBreaker {
         f: impl FnOnce() -> Result<T, E>,
         is_failure: impl FnOnce(&E) -> bool,
     ) -> Result<T, CircuitError<E>> {
-        let mut permit = Some(self.try_acquire()?);
-        let guard = FailOnUnwind(&mut permit);
+        let mut permit = self.try_acquire()?;
+        // Should `f` panic, the unwinding drops the permit, which then reports a failure.
+        permit.on_drop = OnDrop::Failure;
         let result = f();
-        std::mem::forget(guard);
         report(permit, result, is_failure)
     }
 
@@ -63,14 +63,14 @@ impl CircuitBreaker {
         fut: impl Future<Output = Result<T, E>>,
         is_failure: impl FnOnce(&E) -> bool,
     ) -> Result<T, CircuitError<E>> {
-        let mut permit = Some(self.try_acquire()?);
+        let mut permit = self.try_acquire()?;
         let mut fut = pin!(fut);
         let result = poll_fn(|cx| {
-            // A panic while polling unwinds through here and reports a failure; dropping the
-            // whole future instead drops `permit` unreported, which cancels it.
-            let guard = FailOnUnwind(&mut permit);
+            // A panic while polling unwinds from here with the permit set to report a failure;
+            // dropping the whole future between polls drops it set to cancel.
+            permit.on_drop = OnDrop::Failure;
             let poll = fut.as_mut().poll(cx);
-            std::mem::forget(guard);
+            permit.on_drop = OnDrop::Cancel;
             poll
         })
         .await;
@@ -80,13 +80,10 @@ impl CircuitBreaker {
 
 #[inline(always)]
 fn report<T, E>(
-    permit: Option<Permit<'_>>,
+    permit: Permit<'_>,
     result: Result<T, E>,
     is_failure: impl FnOnce(&E) -> bool,
 ) -> Result<T, CircuitError<E>> {
-    let Some(permit) = permit else {
-        unreachable!("the permit is taken only while unwinding")
-    };
     match result {
         Ok(value) => {
             permit.success();

@@ -16,12 +16,26 @@ pub struct Permit<'a> {
     /// The state word the call was admitted under: its outcome moves the state only while
     /// the breaker is still in that period.
     admitted: Word,
+    /// What dropping the permit unreported means: a cancelled call, or, while the protected
+    /// code runs inside `call`, a panic unwinding through it.
+    pub(crate) on_drop: OnDrop,
+}
+
+/// How an unreported permit counts when dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OnDrop {
+    Cancel,
+    Failure,
 }
 
 impl<'a> Permit<'a> {
     #[inline(always)]
     pub(crate) fn new(breaker: &'a CircuitBreaker, admitted: Word) -> Self {
-        Permit { breaker, admitted }
+        Permit {
+            breaker,
+            admitted,
+            on_drop: OnDrop::Cancel,
+        }
     }
 
     /// The breaker that issued the permit.
@@ -45,7 +59,10 @@ impl<'a> Permit<'a> {
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        self.breaker.on_cancel(self.admitted);
+        match self.on_drop {
+            OnDrop::Cancel => self.breaker.on_cancel(self.admitted),
+            OnDrop::Failure => self.breaker.on_failure(self.admitted),
+        }
     }
 }
 
@@ -55,17 +72,5 @@ impl fmt::Debug for Permit<'_> {
             .field("breaker", &self.breaker.name())
             .field("admitted", &self.admitted)
             .finish()
-    }
-}
-
-/// Holds a permit while the protected code runs; if that code panics, the unwinding drops the
-/// guard, which reports a failure.
-pub(crate) struct FailOnUnwind<'p, 'a>(pub(crate) &'p mut Option<Permit<'a>>);
-
-impl Drop for FailOnUnwind<'_, '_> {
-    fn drop(&mut self) {
-        if let Some(permit) = self.0.take() {
-            permit.failure();
-        }
     }
 }

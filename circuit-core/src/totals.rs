@@ -44,7 +44,7 @@ impl Totals {
     /// Adds one to `total`.
     #[inline]
     pub(crate) fn add(&self, total: Total) {
-        match lease::current().and_then(|i| self.owned.get(i)) {
+        match self.owned.get(lease::current()) {
             Some(stripe) => {
                 let cell = &stripe.0[total as usize];
                 // Only this thread writes this stripe (it holds the lease), so a load and a store
@@ -83,6 +83,7 @@ impl std::fmt::Debug for Totals {
 #[cfg(not(loom))]
 mod lease {
     use parking_lot::Mutex;
+    use std::cell::Cell;
     use std::sync::OnceLock;
 
     /// Stripes per breaker: enough for the threads a process of this machine's size runs busily
@@ -105,37 +106,65 @@ mod lease {
         next: 0,
     });
 
-    struct Lease(Option<usize>);
+    /// No stripe: not leased yet, or every stripe taken. Out of every breaker's bounds, so the
+    /// one bounds check on the call path also sends such threads to the overflow stripe.
+    const NONE: usize = usize::MAX;
+    /// Every stripe was taken when this thread asked: it counts on the overflow stripe from now
+    /// on, without asking again. Also out of bounds.
+    const OVERFLOW: usize = usize::MAX - 1;
 
-    impl Lease {
-        fn take() -> Lease {
-            let mut pool = POOL.lock();
-            let index = pool.free.pop().or_else(|| {
-                (pool.next < stripes()).then(|| {
-                    pool.next += 1;
-                    pool.next - 1
-                })
-            });
-            Lease(index)
-        }
+    thread_local! {
+        /// This thread's stripe. `const`-initialised and without a destructor, so reading it
+        /// is one load, with no lazy-initialisation check.
+        static INDEX: Cell<usize> = const { Cell::new(NONE) };
+        /// Returns the stripe to the pool when the thread ends; touched only when leasing.
+        static RETURN_ON_EXIT: Lease = const { Lease(Cell::new(NONE)) };
     }
+
+    struct Lease(Cell<usize>);
 
     impl Drop for Lease {
         fn drop(&mut self) {
-            if let Some(i) = self.0 {
-                POOL.lock().free.push(i);
+            let index = self.0.get();
+            if index != NONE {
+                // Stop counting on the stripe before another thread may lease it.
+                let _ = INDEX.try_with(|i| i.set(NONE));
+                POOL.lock().free.push(index);
             }
         }
     }
 
-    thread_local! {
-        static LEASE: Lease = Lease::take();
+    /// This thread's stripe index: out of bounds (so: the overflow stripe) when none is free.
+    #[inline(always)]
+    pub(super) fn current() -> usize {
+        let index = INDEX.with(Cell::get);
+        if index != NONE {
+            return index;
+        }
+        lease()
     }
 
-    /// This thread's stripe, or `None` when every stripe is leased (or the thread is exiting).
-    #[inline]
-    pub(super) fn current() -> Option<usize> {
-        LEASE.try_with(|l| l.0).ok().flatten()
+    #[cold]
+    fn lease() -> usize {
+        // A thread whose exit is under way no longer holds a lease: do not take one.
+        let Ok(true) = RETURN_ON_EXIT.try_with(|l| l.0.get() == NONE) else {
+            return NONE;
+        };
+        let mut pool = POOL.lock();
+        let index = pool.free.pop().or_else(|| {
+            (pool.next < stripes()).then(|| {
+                pool.next += 1;
+                pool.next - 1
+            })
+        });
+        drop(pool);
+        let Some(index) = index else {
+            INDEX.with(|i| i.set(OVERFLOW));
+            return OVERFLOW;
+        };
+        let _ = RETURN_ON_EXIT.try_with(|l| l.0.set(index));
+        INDEX.with(|i| i.set(index));
+        index
     }
 }
 
@@ -146,8 +175,8 @@ mod lease {
     pub(super) fn stripes() -> usize {
         0
     }
-    pub(super) fn current() -> Option<usize> {
-        None
+    pub(super) fn current() -> usize {
+        usize::MAX
     }
 }
 

@@ -5,12 +5,13 @@ use crate::breaker_clock::BreakerClock;
 use crate::config::Config;
 use crate::error::CircuitOpen;
 use crate::events::{Events, Reason, Transition};
+use crate::name::{self, Name};
 use crate::permit::Permit;
 use crate::snapshot::Snapshot;
 use crate::sync::{AtomicU64, Ordering};
 use crate::totals::{Total, Totals};
 use crate::word::{Tag, Word};
-use crate::{name, State};
+use crate::State;
 use parking_lot::Mutex;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -33,7 +34,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub struct CircuitBreaker {
     /// Everything the call path decides on; see [`crate::word`].
     word: AtomicU64,
-    name: &'static str,
+    name: Name,
     /// The thresholds, mirrored out of `config` so the call path reads them without a lock.
     /// `success_threshold` and `half_open_max_calls` share one atomic so that a reader never
     /// pairs one configuration's threshold with another's limit (which could strand the
@@ -72,7 +73,7 @@ impl CircuitBreaker {
 
     /// The breaker's name.
     pub fn name(&self) -> &str {
-        self.name
+        self.name.as_str()
     }
 
     /// The configuration in force.
@@ -198,11 +199,7 @@ impl CircuitBreaker {
 
     fn reject(&self, state: State, retry_after: Option<Duration>) -> CircuitOpen {
         self.totals.add(Total::Rejected);
-        CircuitOpen {
-            name: self.name,
-            state,
-            retry_after,
-        }
+        CircuitOpen::new(self.name, state, retry_after)
     }
 
     // ---- outcomes (called by Permit) -------------------------------------------------------
@@ -365,7 +362,7 @@ impl CircuitBreaker {
         let w = self.load();
         let last = self.last_failure.load(Ordering::Relaxed);
         Snapshot {
-            name: self.name.to_owned(),
+            name: self.name().to_owned(),
             state,
             failure_count: if w.tag() == Tag::Closed {
                 u32::try_from(w.failures()).unwrap_or(u32::MAX)
@@ -431,7 +428,7 @@ impl CircuitBreaker {
         self.cas(from, to)?;
         let (from_state, to_state) = (state_of(from.tag()), state_of(to.tag()));
         let transition = (from_state != to_state).then(|| Transition {
-            name: self.name.to_owned(),
+            name: self.name().to_owned(),
             from: from_state,
             to: to_state,
             reason,
@@ -455,7 +452,7 @@ fn state_of(tag: Tag) -> State {
 impl fmt::Debug for CircuitBreaker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CircuitBreaker")
-            .field("name", &self.name)
+            .field("name", &self.name())
             .field("word", &self.load())
             .field("config", &*self.config.lock())
             .field("totals", &self.totals)

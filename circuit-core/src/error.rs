@@ -1,5 +1,6 @@
 //! What a protected call returns when it did not run, or ran and failed.
 
+use crate::name::Name;
 use crate::State;
 use std::fmt;
 use std::time::Duration;
@@ -8,35 +9,77 @@ use std::time::Duration;
 ///
 /// Cheap to make and to copy: it is returned on every rejected call. Convert it into your own
 /// error type with a `From<CircuitOpen>` impl (the `#[circuit_breaker]` attribute requires one).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// It is two words (16 bytes), so `Result<T, CircuitError<E>>` stays small: the name is a
+/// thin pointer to the interned name, and the state shares a word with `retry_after`.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct CircuitOpen {
-    pub(crate) name: &'static str,
-    pub(crate) state: State,
-    pub(crate) retry_after: Option<Duration>,
+    name: Name,
+    /// Low 3 bits: the state; the rest: `retry_after` in nanoseconds plus one, 0 for none.
+    /// `retry_after` is at most `MAX_RECOVERY_TIMEOUT` (about 2^55 ns), well within 61 bits.
+    packed: u64,
 }
 
+const STATE_BITS: u32 = 3;
+
 impl CircuitOpen {
+    pub(crate) fn new(name: Name, state: State, retry_after: Option<Duration>) -> Self {
+        let state = match state {
+            State::Closed => 0,
+            State::Open => 1,
+            State::HalfOpen => 2,
+            State::ForcedOpen => 3,
+            State::Disabled => 4,
+        };
+        let retry = retry_after.map_or(0, |d| {
+            u64::try_from(d.as_nanos()).map_or(u64::MAX >> STATE_BITS, |n| {
+                n.saturating_add(1).min(u64::MAX >> STATE_BITS)
+            })
+        });
+        CircuitOpen {
+            name,
+            packed: retry << STATE_BITS | state,
+        }
+    }
+
     /// The name of the breaker that rejected the call.
     pub fn name(&self) -> &str {
-        self.name
+        self.name.as_str()
     }
 
     /// How long until the breaker lets a trial call through: `Some` while Open, `None` when
     /// it is forced open or its half-open trial slots are taken.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        let retry = self.packed >> STATE_BITS;
+        (retry != 0).then(|| Duration::from_nanos(retry - 1))
     }
 
     /// The state the breaker was in: `Open`, `HalfOpen` (no trial slot free) or `ForcedOpen`.
     pub fn state(&self) -> State {
-        self.state
+        match self.packed & ((1 << STATE_BITS) - 1) {
+            0 => State::Closed,
+            1 => State::Open,
+            2 => State::HalfOpen,
+            3 => State::ForcedOpen,
+            _ => State::Disabled,
+        }
+    }
+}
+
+impl fmt::Debug for CircuitOpen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CircuitOpen")
+            .field("name", &self.name())
+            .field("state", &self.state())
+            .field("retry_after", &self.retry_after())
+            .finish()
     }
 }
 
 impl fmt::Display for CircuitOpen {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "circuit breaker \"{}\" ", self.name)?;
-        match (self.state, self.retry_after) {
+        write!(f, "circuit breaker \"{}\" ", self.name())?;
+        match (self.state(), self.retry_after()) {
             (State::HalfOpen, _) => f.write_str("is half-open and all its trial calls are taken"),
             (State::ForcedOpen, _) => f.write_str("is forced open"),
             (_, Some(after)) => write!(f, "is open; retry in {:.3}s", after.as_secs_f64()),
@@ -81,5 +124,34 @@ impl<E> CircuitError<E> {
             CircuitError::Inner(e) => e,
             CircuitError::Open(open) => E::from(open),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_words_that_round_trip_state_and_retry_after() {
+        assert_eq!(std::mem::size_of::<CircuitOpen>(), 16);
+        let name = crate::name::intern("error-test");
+        for state in [State::Open, State::HalfOpen, State::ForcedOpen] {
+            for retry in [
+                None,
+                Some(Duration::ZERO),
+                Some(Duration::new(59, 999_999_999)),
+            ] {
+                let open = CircuitOpen::new(name, state, retry);
+                assert_eq!(
+                    (open.name(), open.state(), open.retry_after()),
+                    ("error-test", state, retry)
+                );
+            }
+        }
+        let longest = crate::MAX_RECOVERY_TIMEOUT;
+        assert_eq!(
+            CircuitOpen::new(name, State::Open, Some(longest)).retry_after(),
+            Some(longest)
+        );
     }
 }

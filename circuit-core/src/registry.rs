@@ -99,7 +99,7 @@ impl Registry {
 }
 
 fn breaker_name(breaker: &Arc<CircuitBreaker>) -> &'static str {
-    crate::name::intern(breaker.name())
+    crate::name::intern(breaker.name()).as_str()
 }
 
 impl std::fmt::Debug for Registry {

@@ -53,6 +53,7 @@
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod breaker;
 mod breaker_clock;
@@ -72,6 +73,19 @@ mod sync;
 mod totals;
 mod word;
 
+// Observability and configuration (issue 6).
+mod admin;
+mod env;
+#[cfg(feature = "serde")]
+mod file;
+mod health;
+#[cfg(feature = "prometheus")]
+#[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
+pub mod prometheus;
+mod settings;
+#[cfg(feature = "tracing")]
+mod trace;
+
 pub use breaker::CircuitBreaker;
 pub use cache::{FallbackCache, DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_TTL};
 pub use circuit_macros::circuit_breaker;
@@ -82,6 +96,14 @@ pub use permit::Permit;
 pub use registry::{registry, Registry};
 pub use snapshot::Snapshot;
 pub use state::State;
+
+pub use admin::UnknownBreaker;
+pub use env::{EnvConfig, EnvError, EnvProblem, DEFAULT_ENV_PREFIX};
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+pub use file::{FileConfig, FileError, FileProblem};
+pub use health::{BreakerHealth, HealthReport};
+pub use settings::Settings;
 
 /// What the `#[circuit_breaker]` expansion names. Not public API: it changes without notice.
 #[doc(hidden)]

@@ -45,7 +45,7 @@ pub const DEFAULT_ENV_PREFIX: &str = "CIRCUIT";
 ///
 /// Unset variables leave their setting as it is: settings are laid over the breaker's
 /// configuration (its attribute's literals, or one given earlier to
-/// [`Registry::configure`], for instance from a [file](crate::FileConfig)), or over the
+/// [`Registry::configure`], for instance from a file with `FileConfig`), or over the
 /// defaults for a breaker that is not created yet and has none. A breaker whose variables are
 /// all unset is left alone. Variables are looked up by their exact names: one misspelt is not
 /// seen, as with any environment variable.

@@ -47,6 +47,22 @@
 //! no lock, no allocation, no shared write. A rejection reads a coarse clock (a few
 //! nanoseconds), not the precise one, except within one clock tick of the deadline.
 //!
+//! # Observing and configuring
+//!
+//! - Every transition is a `tracing` event (feature `tracing`, on by default): WARN when
+//!   calls start being rejected, INFO when they flow again. Nothing is logged per call.
+//! - `prometheus::RegistryCollector` (feature `prometheus`) reads the registry at scrape
+//!   time: `circuit_breaker_state`, `circuit_breaker_failures_total`,
+//!   `circuit_breaker_calls_total`.
+//! - [`Registry::health_report`]: per breaker state, consecutive failures, health, last
+//!   failure and retry-after; JSON with feature `serde`.
+//! - [`EnvConfig`]: `CIRCUIT_<NAME>_FAILURE_THRESHOLD` and the like, or a prefix of your
+//!   choice (`DB_CIRCUIT_BREAKER_*`); every bad value reported at once, none applied.
+//! - `FileConfig` (feature `serde`, `toml` for TOML): shared sections and per-breaker
+//!   instances; errors carry the path, line and column of the value.
+//! - [`Registry::force_open`], [`Registry::disable`], [`Registry::reset`] by name, for an
+//!   admin endpoint.
+//!
 //! # Tests
 //!
 //! Give a breaker a [`clock::ManualClock`] and move time yourself: no test needs to sleep.

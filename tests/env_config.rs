@@ -81,20 +81,15 @@ fn recovery_timeouts_take_seconds_or_a_unit() {
 
 #[test]
 fn names_with_punctuation_read_one_underscore_per_run_of_it() {
+    let prefix = |name| EnvConfig::env_prefix(name);
+    assert_eq!(prefix("user-service").unwrap(), "CIRCUIT_USER_SERVICE");
     assert_eq!(
-        EnvConfig::env_prefix("user-service"),
-        "CIRCUIT_USER_SERVICE"
-    );
-    assert_eq!(
-        EnvConfig::env_prefix("my_app::db::get_user"),
+        prefix("my_app::db::get_user").unwrap(),
         "CIRCUIT_MY_APP_DB_GET_USER"
     );
-    assert_eq!(
-        EnvConfig::env_prefix("http.client:v2"),
-        "CIRCUIT_HTTP_CLIENT_V2"
-    );
-    assert_eq!(EnvConfig::env_prefix("--Ünïcode--x"), "CIRCUIT_N_CODE_X");
-    assert_eq!(EnvConfig::env_prefix("::"), "CIRCUIT");
+    assert_eq!(prefix("http.client:v2").unwrap(), "CIRCUIT_HTTP_CLIENT_V2");
+    assert_eq!(prefix("--Ünïcode--x").unwrap(), "CIRCUIT_N_CODE_X");
+    assert_eq!(prefix("::"), None);
 
     let registry = Registry::new();
     EnvConfig::new()
@@ -110,6 +105,13 @@ fn names_with_punctuation_read_one_underscore_per_run_of_it() {
         .unwrap();
     assert_eq!(created(&registry, "app::db.pool").failure_threshold(), 9);
     assert_eq!(created(&registry, "::").failure_threshold(), 5);
+
+    // Chosen explicitly, the bare prefix is honoured.
+    EnvConfig::new()
+        .breaker_with_prefix("only", "CIRCUIT_")
+        .apply_from(&registry, [("CIRCUIT_FAILURE_THRESHOLD", "1")])
+        .unwrap();
+    assert_eq!(created(&registry, "only").failure_threshold(), 1);
 }
 
 #[test]

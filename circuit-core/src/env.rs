@@ -67,9 +67,14 @@ impl EnvConfig {
     /// `CIRCUIT_APP_DB_POOL_*` (see [`env_prefix`](Self::env_prefix)). A name with no
     /// letter or digit reads nothing: give it a prefix with
     /// [`breaker_with_prefix`](Self::breaker_with_prefix).
-    pub fn breaker(self, name: &str) -> Self {
-        let prefix = Self::env_prefix(name);
-        self.with(name, prefix)
+    pub fn breaker(mut self, name: &str) -> Self {
+        match Self::env_prefix(name) {
+            Some(prefix) => self.with(name, prefix),
+            None => {
+                self.breakers.retain(|(n, _)| n != name);
+                self
+            }
+        }
     }
 
     /// Reads the breaker `name` from `<PREFIX>_*`: with `DB_CIRCUIT_BREAKER`, from
@@ -91,8 +96,8 @@ impl EnvConfig {
     }
 
     /// The prefix of `name`'s variables by default: `CIRCUIT_USER_SERVICE` for
-    /// `user-service`, `CIRCUIT_` alone for a name with no ASCII letter or digit.
-    pub fn env_prefix(name: &str) -> String {
+    /// `user-service`; `None` for a name with no ASCII letter or digit to spell one with.
+    pub fn env_prefix(name: &str) -> Option<String> {
         let mut prefix = String::from(DEFAULT_ENV_PREFIX);
         let mut gap = true;
         for c in name.chars() {
@@ -106,7 +111,7 @@ impl EnvConfig {
                 gap = true;
             }
         }
-        prefix
+        (prefix.len() > DEFAULT_ENV_PREFIX.len()).then_some(prefix)
     }
 
     fn with(mut self, name: &str, prefix: String) -> Self {
@@ -161,8 +166,8 @@ impl EnvConfig {
         let mut problems = self.shared_variables(&vars);
         let mut configs = Vec::new();
         for (name, prefix) in &self.breakers {
-            if prefix == DEFAULT_ENV_PREFIX || self.is_shared(prefix) {
-                continue; // nothing to spell variables with, or reported above
+            if self.is_shared(prefix) {
+                continue; // reported above
             }
             // (variable, value) of each setting that is set, in `Setting::ALL` order.
             let found: Vec<Option<(String, &Value)>> = Setting::ALL

@@ -126,7 +126,8 @@ impl FileConfig {
     }
 
     /// The settings the file gives the breaker `name`, its base section's included; `None`
-    /// if it does not list it.
+    /// if it does not list it, or names a base section that is missing (which
+    /// [`apply`](Self::apply) reports).
     pub fn settings(&self, name: &str) -> Option<Settings> {
         let instance = self.instances.get(name)?;
         let base = self.base_of(instance).ok()?.map(|(_, s)| s);

@@ -75,6 +75,7 @@ pub(crate) enum Setting {
 }
 
 impl Setting {
+    /// In declaration order, so `ALL[s as usize] == s` (the environment loader indexes by it).
     pub(crate) const ALL: [Setting; 4] = [
         Setting::FailureThreshold,
         Setting::SuccessThreshold,

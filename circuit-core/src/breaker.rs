@@ -388,11 +388,14 @@ impl CircuitBreaker {
         if w.tag() != Tag::Open {
             return None;
         }
-        Some(
-            self.clock
-                .time_left(|now| w.remaining_ms(now))
-                .unwrap_or_default(),
-        )
+        let left = self
+            .clock
+            .time_left(|now| w.remaining_ms(now))
+            .unwrap_or_default();
+        // As in a rejection: the coarse clock may overstate the wait by its slack, never by
+        // more than a whole timeout (a health report showed 1005 ms left of a 1 s timeout).
+        let timeout = Duration::from_nanos(self.recovery_timeout_ns.load(Ordering::Relaxed));
+        Some(left.min(timeout))
     }
 
     /// When the last counted failure happened.

@@ -144,6 +144,9 @@ impl Events {
     }
 
     fn deliver(&self, transition: &Transition) {
+        // Logged here, once per transition and in order, rather than on the call path.
+        #[cfg(feature = "tracing")]
+        crate::trace::transition(transition);
         let listeners = Arc::clone(&self.listeners.lock());
         for listener in listeners.iter() {
             // A listener that panics must not stop the others nor poison the breaker; its panic

@@ -47,12 +47,29 @@
 //! no lock, no allocation, no shared write. A rejection reads a coarse clock (a few
 //! nanoseconds), not the precise one, except within one clock tick of the deadline.
 //!
+//! # Observing and configuring
+//!
+//! - Every transition is a `tracing` event (feature `tracing`, on by default): WARN when
+//!   calls start being rejected, INFO when they flow again. Nothing is logged per call.
+//! - `prometheus::RegistryCollector` (feature `prometheus`) reads the registry at scrape
+//!   time: `circuit_breaker_state`, `circuit_breaker_failures_total`,
+//!   `circuit_breaker_calls_total`.
+//! - [`Registry::health_report`]: per breaker state, consecutive failures, health, last
+//!   failure and retry-after; JSON with feature `serde`.
+//! - [`EnvConfig`]: `CIRCUIT_<NAME>_FAILURE_THRESHOLD` and the like, or a prefix of your
+//!   choice (`DB_CIRCUIT_BREAKER_*`); every bad value reported at once, none applied.
+//! - `FileConfig` (feature `serde`, `toml` for TOML): shared sections and per-breaker
+//!   instances; errors carry the path, line and column of the value.
+//! - [`Registry::force_open`], [`Registry::disable`], [`Registry::reset`] by name, for an
+//!   admin endpoint.
+//!
 //! # Tests
 //!
 //! Give a breaker a [`clock::ManualClock`] and move time yourself: no test needs to sleep.
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod breaker;
 mod breaker_clock;
@@ -72,6 +89,19 @@ mod sync;
 mod totals;
 mod word;
 
+// Observability and configuration (issue 6).
+mod admin;
+mod env;
+#[cfg(feature = "serde")]
+mod file;
+mod health;
+#[cfg(feature = "prometheus")]
+#[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
+pub mod prometheus;
+mod settings;
+#[cfg(feature = "tracing")]
+mod trace;
+
 pub use breaker::CircuitBreaker;
 pub use cache::{FallbackCache, DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_TTL};
 pub use circuit_macros::circuit_breaker;
@@ -82,6 +112,14 @@ pub use permit::Permit;
 pub use registry::{registry, Registry};
 pub use snapshot::Snapshot;
 pub use state::State;
+
+pub use admin::UnknownBreaker;
+pub use env::{EnvConfig, EnvError, EnvProblem, DEFAULT_ENV_PREFIX};
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+pub use file::{FileConfig, FileError, FileProblem};
+pub use health::{BreakerHealth, HealthReport};
+pub use settings::Settings;
 
 /// What the `#[circuit_breaker]` expansion names. Not public API: it changes without notice.
 #[doc(hidden)]

@@ -98,6 +98,18 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// The configuration `name` has now: its live breaker's, or the one waiting for its
+    /// creation. Configuration sources lay their settings over it.
+    pub(crate) fn current_config(&self, name: &str) -> Option<Config> {
+        let breakers = self.breakers.read();
+        match breakers.get(name) {
+            Some(breaker) => Some(breaker.config()),
+            None => self.pending.lock().get(name).cloned(),
+        }
+    }
+}
+
 fn breaker_name(breaker: &Arc<CircuitBreaker>) -> &'static str {
     crate::name::intern(breaker.name()).as_str()
 }

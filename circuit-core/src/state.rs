@@ -42,3 +42,11 @@ impl fmt::Display for State {
         f.write_str(self.as_str())
     }
 }
+
+/// Serialized as [`State::as_str`]: `"closed"`, `"half_open"`, ...
+#[cfg(feature = "serde")]
+impl serde::Serialize for State {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}

@@ -1,0 +1,157 @@
+//! Prometheus metrics of a registry's breakers (feature `prometheus`), with the official
+//! `prometheus-client` crate.
+//!
+//! A [`RegistryCollector`] reads every breaker's state and totals when Prometheus scrapes,
+//! so the call path does no metrics work beyond the totals it keeps anyway.
+//!
+//! ```
+//! use prometheus_client::encoding::text::encode;
+//!
+//! let mut metrics = prometheus_client::registry::Registry::default();
+//! circuit_core::prometheus::register(&mut metrics, circuit_core::registry());
+//!
+//! // In the `/metrics` handler:
+//! let mut body = String::new();
+//! encode(&mut body, &metrics)?;
+//! assert!(body.contains("# TYPE circuit_breaker_state gauge"));
+//! # Ok::<(), std::fmt::Error>(())
+//! ```
+//!
+//! # Metrics
+//!
+//! | metric | type | labels | value |
+//! |---|---|---|---|
+//! | `circuit_breaker_state` | gauge | `name` | 0 closed, 1 half-open, 2 open |
+//! | `circuit_breaker_in_state` | gauge | `name`, `state` | 1 for the current state, 0 for the other four |
+//! | `circuit_breaker_failures_total` | counter | `name` | failed calls (panics included) |
+//! | `circuit_breaker_calls_total` | counter | `name`, `result` | calls by `result`: `success`, `failure`, `fallback`, `rejected` |
+//!
+//! `circuit_breaker_state` keeps the seed's three values, by what callers meet:
+//! **ForcedOpen reads 2** (it rejects every call, as Open does) and **Disabled reads 0** (it
+//! lets every call through, as Closed does), so an alert on `circuit_breaker_state == 2`
+//! fires for both kinds of rejection. `circuit_breaker_in_state` tells the five states apart
+//! (`state` is `closed`, `open`, `half_open`, `forced_open` or `disabled`).
+//!
+//! A `fallback` call was first a `failure` or `rejected` one, so the `result`s overlap: sum
+//! `success`, `failure` and `rejected` for the calls made. A Disabled breaker counts nothing.
+//! All are totals since the breaker was created, which [`reset`](crate::CircuitBreaker::reset)
+//! does not clear.
+
+use crate::{Registry, Snapshot, State};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use std::fmt;
+use std::ops::Deref;
+
+/// A `prometheus-client` [`Collector`] over a [`Registry`]: `&'static Registry` (such as
+/// [`registry()`](crate::registry())) or `Arc<Registry>`.
+#[derive(Debug)]
+pub struct RegistryCollector<R = &'static Registry> {
+    registry: R,
+}
+
+impl<R> RegistryCollector<R>
+where
+    R: Deref<Target = Registry> + fmt::Debug + Send + Sync + 'static,
+{
+    /// A collector reading `registry` at each scrape.
+    pub fn new(registry: R) -> Self {
+        RegistryCollector { registry }
+    }
+}
+
+/// Registers a [`RegistryCollector`] over `registry` with `metrics`.
+pub fn register<R>(metrics: &mut prometheus_client::registry::Registry, registry: R)
+where
+    R: Deref<Target = Registry> + fmt::Debug + Send + Sync + 'static,
+{
+    metrics.register_collector(Box::new(RegistryCollector::new(registry)));
+}
+
+/// The value of `circuit_breaker_state`.
+pub fn state_value(state: State) -> i64 {
+    match state {
+        State::Closed | State::Disabled => 0,
+        State::HalfOpen => 1,
+        State::Open | State::ForcedOpen => 2,
+    }
+}
+
+const STATES: [State; 5] = [
+    State::Closed,
+    State::Open,
+    State::HalfOpen,
+    State::ForcedOpen,
+    State::Disabled,
+];
+
+impl<R> Collector for RegistryCollector<R>
+where
+    R: Deref<Target = Registry> + fmt::Debug + Send + Sync + 'static,
+{
+    fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
+        let snapshots = self.registry.snapshots();
+
+        let mut family = encoder.encode_descriptor(
+            "circuit_breaker_state",
+            "Circuit breaker state (0=closed or disabled, 1=half-open, 2=open or forced open)",
+            None,
+            prometheus_client::metrics::MetricType::Gauge,
+        )?;
+        for s in &snapshots {
+            let labels = [("name", s.name.as_str())];
+            ConstGauge::new(state_value(s.state)).encode(family.encode_family(&labels)?)?;
+        }
+
+        let mut family = encoder.encode_descriptor(
+            "circuit_breaker_in_state",
+            "1 if the circuit breaker is in this state, else 0",
+            None,
+            prometheus_client::metrics::MetricType::Gauge,
+        )?;
+        for s in &snapshots {
+            for state in STATES {
+                let labels = [("name", s.name.as_str()), ("state", state.as_str())];
+                let value = i64::from(s.state == state);
+                ConstGauge::new(value).encode(family.encode_family(&labels)?)?;
+            }
+        }
+
+        // The text encoder appends `_total` to counters' names.
+        let mut family = encoder.encode_descriptor(
+            "circuit_breaker_failures",
+            "Total circuit breaker failures",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        for s in &snapshots {
+            let labels = [("name", s.name.as_str())];
+            ConstCounter::new(s.failures).encode(family.encode_family(&labels)?)?;
+        }
+
+        let mut family = encoder.encode_descriptor(
+            "circuit_breaker_calls",
+            "Total circuit breaker calls by result (a fallback also counts as a failure or a rejection)",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        for s in &snapshots {
+            for (result, value) in results(s) {
+                let labels = [("name", s.name.as_str()), ("result", result)];
+                ConstCounter::new(value).encode(family.encode_family(&labels)?)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn results(s: &Snapshot) -> [(&'static str, u64); 4] {
+    [
+        ("success", s.successes),
+        ("failure", s.failures),
+        ("fallback", s.fallbacks),
+        ("rejected", s.rejected),
+    ]
+}

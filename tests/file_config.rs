@@ -1,0 +1,267 @@
+//! Configuration from a file: shared sections and instances; unknown keys and bad values are
+//! refused with their location.
+
+use circuit_core::clock::ManualClock;
+use circuit_core::{Config, FileConfig, FileError, Registry, State};
+use std::time::Duration;
+
+const FILE: &str = r#"
+[configs.default]
+failure_threshold = 4
+recovery_timeout = "30s"
+
+[configs.slow-backend]
+recovery_timeout = "5m"
+half_open_max_calls = 1
+success_threshold = 1
+
+[instances.user-service]
+failure_threshold = 3
+
+[instances."inventory::db"]
+base_config = "slow-backend"
+
+[instances.search]
+recovery_timeout = 10
+"#;
+
+fn created(registry: &Registry, name: &str) -> Config {
+    registry.get_or_create(name, Config::default()).config()
+}
+
+fn settings(c: &Config) -> (u32, u32, Duration, u32) {
+    (
+        c.failure_threshold(),
+        c.success_threshold(),
+        c.recovery_timeout(),
+        c.half_open_max_calls(),
+    )
+}
+
+/// `(path, line, column, message)` of the only problem.
+fn only(err: &FileError) -> (&str, Option<usize>, Option<usize>, &str) {
+    assert_eq!(err.problems().len(), 1, "{err}");
+    let p = &err.problems()[0];
+    (p.path(), p.line(), p.column(), p.message())
+}
+
+#[test]
+fn instances_build_on_their_base_section_and_default() {
+    let file = FileConfig::from_toml(FILE).unwrap();
+    assert_eq!(
+        file.instances().collect::<Vec<_>>(),
+        ["inventory::db", "search", "user-service"]
+    );
+    let registry = Registry::new();
+    let applied = file.apply(&registry).unwrap();
+    assert_eq!(applied.len(), 3);
+    let s = |secs| Duration::from_secs(secs);
+    assert_eq!(
+        settings(&created(&registry, "user-service")),
+        (3, 3, s(30), 3)
+    );
+    assert_eq!(
+        settings(&created(&registry, "inventory::db")),
+        (5, 1, s(300), 1),
+        "slow-backend instead of default; the rest from the breaker"
+    );
+    assert_eq!(settings(&created(&registry, "search")), (4, 3, s(10), 3));
+    assert_eq!(
+        created(&registry, "unlisted").failure_threshold(),
+        5,
+        "left alone"
+    );
+}
+
+#[test]
+fn the_file_wins_over_the_code_and_keeps_what_it_leaves_unset() {
+    let registry = Registry::new();
+    let clock = ManualClock::new();
+    let code = Config::builder()
+        .failure_threshold(2)
+        .half_open_max_calls(5)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let b = registry.get_or_create("search", code);
+    FileConfig::from_toml(FILE)
+        .unwrap()
+        .apply(&registry)
+        .unwrap();
+    let c = b.config();
+    assert_eq!(
+        (
+            c.failure_threshold(),
+            c.half_open_max_calls(),
+            c.recovery_timeout()
+        ),
+        (4, 5, Duration::from_secs(10))
+    );
+    for _ in 0..4 {
+        let _ = b.call(|| Err::<(), _>(()));
+    }
+    clock.advance(Duration::from_secs(10));
+    assert_eq!(b.state(), State::HalfOpen, "the breaker kept its clock");
+}
+
+#[test]
+fn an_unknown_key_is_refused_with_its_path_line_and_column() {
+    let err =
+        FileConfig::from_toml("[instances.user-service]\nfailure_treshold = 3\n").unwrap_err();
+    let (path, line, column, message) = only(&err);
+    assert_eq!(path, "instances.user-service.failure_treshold");
+    assert_eq!((line, column), (Some(2), Some(1)));
+    assert!(
+        message.starts_with("unknown field `failure_treshold`, expected one of")
+            && message.contains("`failure_threshold`"),
+        "{message}"
+    );
+
+    let err =
+        FileConfig::from_toml("[instance.user-service]\nfailure_threshold = 3\n").unwrap_err();
+    let (_, line, _, message) = only(&err);
+    assert_eq!(line, Some(1));
+    assert!(message.starts_with("unknown field `instance`"), "{message}");
+
+    let err = FileConfig::from_toml("[configs.default]\nbase_config = \"x\"\n").unwrap_err();
+    assert_eq!(
+        only(&err).0,
+        "configs.default.base_config",
+        "sections have no base"
+    );
+}
+
+#[test]
+fn bad_values_are_refused_with_their_location_and_the_value() {
+    for (text, path, line, message) in [
+        (
+            "[instances.db]\nfailure_threshold = 0\n",
+            "instances.db.failure_threshold",
+            2,
+            "`failure_threshold` must be at least 1, got 0",
+        ),
+        (
+            "[instances.db]\nhalf_open_max_calls = -1\n",
+            "instances.db.half_open_max_calls",
+            2,
+            "invalid value: integer `-1`, expected u32",
+        ),
+        (
+            "[configs.default]\n\nrecovery_timeout = \"10d\"\n",
+            "configs.default.recovery_timeout",
+            3,
+            "\"10d\": expected a whole number of seconds, or one with a unit: 500ms, 30s, 5m, 1h",
+        ),
+        (
+            "[instances.db]\nrecovery_timeout = 0\n",
+            "instances.db.recovery_timeout",
+            2,
+            "`recovery_timeout` must be longer than zero, got 0s",
+        ),
+        (
+            "[instances.db]\nrecovery_timeout = 1.5\n",
+            "instances.db.recovery_timeout",
+            2,
+            "invalid type: floating point `1.5`, expected whole seconds, or a string with one unit of ms, s, m, h (\"30s\")",
+        ),
+        (
+            "[instances.db]\nsuccess_threshold = \"3\"\n",
+            "instances.db.success_threshold",
+            2,
+            "invalid type: string \"3\", expected u32",
+        ),
+    ] {
+        let err = FileConfig::from_toml(text).unwrap_err();
+        let (p, l, c, m) = only(&err);
+        assert_eq!((p, l, m), (path, Some(line), message), "{text}");
+        assert!(c.is_some());
+    }
+}
+
+#[test]
+fn text_that_is_not_toml_is_refused_with_its_line() {
+    let err = FileConfig::from_toml("[instances.db\nfailure_threshold = 3\n").unwrap_err();
+    let (path, line, _, _) = only(&err);
+    assert_eq!((path, line), ("", Some(1)));
+    assert!(
+        err.to_string().contains("\n  (file) (line 1, column"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_base_section_is_refused() {
+    let err = FileConfig::from_toml(
+        "[configs.fast]\nfailure_threshold = 1\n[instances.db]\nbase_config = \"slow\"\n",
+    )
+    .unwrap_err();
+    let (path, _, _, message) = only(&err);
+    assert_eq!(path, "instances.db.base_config");
+    assert_eq!(message, "no section `configs.slow`; there are `fast`");
+}
+
+#[test]
+fn a_rule_between_two_settings_is_checked_against_the_breaker_and_nothing_is_applied() {
+    let registry = Registry::new();
+    let file = FileConfig::from_toml(
+        "[configs.default]\nsuccess_threshold = 4\n\
+         [instances.a]\nfailure_threshold = 2\n\
+         [instances.b]\nhalf_open_max_calls = 4\n\
+         [instances.c]\nsuccess_threshold = 9\n",
+    )
+    .unwrap();
+    let err = file.apply(&registry).unwrap_err();
+    let found: Vec<(&str, &str)> = err
+        .problems()
+        .iter()
+        .map(|p| (p.path(), p.message()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "configs.default.success_threshold",
+                "`success_threshold` (4) must not exceed `half_open_max_calls` (3): the breaker could never close"
+            ),
+            (
+                "instances.c.success_threshold",
+                "`success_threshold` (9) must not exceed `half_open_max_calls` (3): the breaker could never close"
+            ),
+        ]
+    );
+    assert!(registry.names().is_empty(), "nothing was configured");
+    assert_eq!(created(&registry, "b").success_threshold(), 3);
+}
+
+#[test]
+fn any_serde_format_works_and_reports_the_path() {
+    let json = r#"{"instances": {"db": {"failure_threshold": 2, "recovery_timeout": "90s"}}}"#;
+    let file =
+        FileConfig::from_deserializer(&mut serde_json::Deserializer::from_str(json)).unwrap();
+    let s = file.settings("db").unwrap();
+    assert_eq!(
+        (s.failure_threshold, s.recovery_timeout),
+        (Some(2), Some(Duration::from_secs(90)))
+    );
+
+    let bad = r#"{"instances": {"db": {"failure_threshold": 0}}}"#;
+    let err =
+        FileConfig::from_deserializer(&mut serde_json::Deserializer::from_str(bad)).unwrap_err();
+    let (path, _, _, message) = only(&err);
+    assert_eq!(path, "instances.db.failure_threshold");
+    assert!(
+        message.starts_with("`failure_threshold` must be at least 1, got 0"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_empty_file_configures_nothing() {
+    let registry = Registry::new();
+    assert!(FileConfig::from_toml("")
+        .unwrap()
+        .apply(&registry)
+        .unwrap()
+        .is_empty());
+    assert!(registry.names().is_empty());
+}

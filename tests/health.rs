@@ -1,0 +1,139 @@
+//! The health report: the seed's status report, per breaker, and its JSON shape.
+
+use circuit_core::clock::{Clock, ManualClock};
+use circuit_core::{Config, Registry, State};
+use serde_json::json;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A manual clock whose wall time starts at a known instant, so `last_failure` is exact.
+#[derive(Clone, Debug)]
+struct KnownWall(ManualClock);
+
+/// 2024-05-01T12:00:00Z.
+const START: u64 = 1_714_564_800;
+
+impl Clock for KnownWall {
+    fn now(&self) -> Duration {
+        self.0.now()
+    }
+    fn system_time(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(START) + self.0.now()
+    }
+}
+
+fn setup() -> (Registry, ManualClock) {
+    let registry = Registry::new();
+    let clock = ManualClock::new();
+    let config = Config::builder()
+        .failure_threshold(3)
+        .recovery_timeout(Duration::from_secs(30))
+        .clock(KnownWall(clock.clone()))
+        .build()
+        .unwrap();
+    let db = registry.get_or_create("database", config.clone());
+    let users = registry.get_or_create("user-service", config.clone());
+    registry.get_or_create("idle", config);
+
+    clock.advance(Duration::from_millis(1_500));
+    let _ = users.call(|| Err::<(), _>("timeout"));
+    let _ = users.call(|| Err::<(), _>("timeout"));
+    for _ in 0..3 {
+        let _ = db.call(|| Err::<(), _>("connection refused"));
+    }
+    clock.advance(Duration::from_secs(10));
+    (registry, clock)
+}
+
+#[test]
+fn the_report_has_state_failures_health_last_failure_and_retry_after() {
+    let (registry, _clock) = setup();
+    let report = registry.health_report();
+    assert!(!report.all_healthy);
+    let db = &report.breakers["database"];
+    assert_eq!(
+        (db.state, db.consecutive_failures, db.healthy),
+        (State::Open, 0, false)
+    );
+    assert_eq!(db.retry_after, Some(Duration::from_secs(20)));
+    let users = &report.breakers["user-service"];
+    assert_eq!(
+        (
+            users.state,
+            users.consecutive_failures,
+            users.healthy,
+            users.retry_after
+        ),
+        (State::Closed, 2, true, None)
+    );
+    assert_eq!(
+        users.last_failure,
+        Some(UNIX_EPOCH + Duration::from_millis(START * 1000 + 1_500))
+    );
+    assert_eq!(report.breakers["idle"].last_failure, None);
+    assert_eq!(
+        report.breakers.keys().collect::<Vec<_>>(),
+        ["database", "idle", "user-service"]
+    );
+}
+
+#[test]
+fn the_report_serializes_to_the_documented_json() {
+    let (registry, _clock) = setup();
+    let value = serde_json::to_value(registry.health_report()).unwrap();
+    assert_eq!(
+        value,
+        json!({
+            "all_healthy": false,
+            "breakers": {
+                "database": {
+                    "state": "open",
+                    "consecutive_failures": 0,
+                    "healthy": false,
+                    "last_failure": "2024-05-01T12:00:01.500Z",
+                    "retry_after_ms": 20000
+                },
+                "idle": {
+                    "state": "closed",
+                    "consecutive_failures": 0,
+                    "healthy": true,
+                    "last_failure": null,
+                    "retry_after_ms": null
+                },
+                "user-service": {
+                    "state": "closed",
+                    "consecutive_failures": 2,
+                    "healthy": true,
+                    "last_failure": "2024-05-01T12:00:01.500Z",
+                    "retry_after_ms": null
+                }
+            }
+        })
+    );
+}
+
+#[test]
+fn half_open_forced_open_and_disabled_read_as_such() {
+    let (registry, clock) = setup();
+    clock.advance(Duration::from_secs(20));
+    registry.force_open("user-service").unwrap();
+    registry.disable("idle").unwrap();
+    let value = serde_json::to_value(registry.health_report()).unwrap();
+    let field = |name: &str, key: &str| value["breakers"][name][key].clone();
+    assert_eq!(field("database", "state"), "half_open");
+    assert_eq!(field("database", "healthy"), false);
+    assert_eq!(field("database", "retry_after_ms"), serde_json::Value::Null);
+    assert_eq!(field("user-service", "state"), "forced_open");
+    assert_eq!(field("user-service", "healthy"), false);
+    assert_eq!(field("idle", "state"), "disabled");
+    assert_eq!(
+        field("idle", "healthy"),
+        true,
+        "disabled lets calls through"
+    );
+}
+
+#[test]
+fn an_empty_registry_is_healthy() {
+    let value = serde_json::to_value(Registry::new().health_report()).unwrap();
+    assert_eq!(value, json!({ "all_healthy": true, "breakers": {} }));
+}

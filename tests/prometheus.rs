@@ -1,0 +1,262 @@
+//! Feature `prometheus`: the collector's text exposition, rendered and parsed back.
+
+use circuit_core::clock::ManualClock;
+use circuit_core::{CircuitBreaker, Config, Registry};
+use prometheus_client::encoding::text::encode;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One sample line: metric name, labels, value.
+#[derive(Debug)]
+struct Sample {
+    name: String,
+    labels: BTreeMap<String, String>,
+    value: f64,
+}
+
+/// The exposition parsed: `# TYPE` of each family, and every sample.
+#[derive(Debug)]
+struct Exposition {
+    types: HashMap<String, String>,
+    samples: Vec<Sample>,
+}
+
+impl Exposition {
+    fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        let want: BTreeMap<String, String> = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let found: Vec<&Sample> = self
+            .samples
+            .iter()
+            .filter(|s| s.name == name && s.labels == want)
+            .collect();
+        assert_eq!(found.len(), 1, "{name}{labels:?} in {:#?}", self.samples);
+        found[0].value
+    }
+}
+
+/// A parser of the text format, strict enough to catch malformed output: every line is a
+/// comment we know, a sample, or the final `# EOF`.
+fn parse(text: &str) -> Exposition {
+    let mut types = HashMap::new();
+    let mut samples = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines.last(),
+        Some(&"# EOF"),
+        "the exposition ends with # EOF"
+    );
+    for line in &lines[..lines.len() - 1] {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').expect("# TYPE name type");
+            types.insert(name.to_owned(), kind.to_owned());
+        } else if line.starts_with("# HELP ") {
+            continue;
+        } else {
+            samples.push(parse_sample(line));
+        }
+    }
+    Exposition { types, samples }
+}
+
+fn parse_sample(line: &str) -> Sample {
+    let name_end = line.find(['{', ' ']).expect("a metric name");
+    let name = line[..name_end].to_owned();
+    let mut labels = BTreeMap::new();
+    let mut rest = &line[name_end..];
+    if let Some(body) = rest.strip_prefix('{') {
+        let mut chars = body.char_indices();
+        loop {
+            let (start, c) = chars.next().expect("a label or }");
+            if c == '}' {
+                rest = &body[start + 1..];
+                break;
+            }
+            if c == ',' {
+                continue;
+            }
+            let eq = body[start..].find("=\"").expect("label=\"") + start;
+            let key = body[start..eq].to_owned();
+            while chars.next().map(|(i, _)| i) != Some(eq + 1) {}
+            let mut value = String::new();
+            loop {
+                match chars.next().expect("a closing quote").1 {
+                    '"' => break,
+                    '\\' => match chars.next().expect("an escaped char").1 {
+                        'n' => value.push('\n'),
+                        other => value.push(other),
+                    },
+                    other => value.push(other),
+                }
+            }
+            labels.insert(key, value);
+        }
+    }
+    let value = rest
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("a value in {line:?}"));
+    Sample {
+        name,
+        labels,
+        value,
+    }
+}
+
+fn scrape(registry: &Arc<Registry>) -> Exposition {
+    let mut metrics = prometheus_client::registry::Registry::default();
+    circuit_core::prometheus::register(&mut metrics, registry.clone());
+    let mut text = String::new();
+    encode(&mut text, &metrics).unwrap();
+    parse(&text)
+}
+
+fn breaker(registry: &Registry, name: &str, clock: &ManualClock) -> Arc<CircuitBreaker> {
+    let config = Config::builder()
+        .failure_threshold(3)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    registry.get_or_create(name, config)
+}
+
+#[test]
+fn families_have_the_seeds_names_and_types() {
+    let registry = Arc::new(Registry::new());
+    breaker(&registry, "user-service", &ManualClock::new());
+    let m = scrape(&registry);
+    assert_eq!(m.types["circuit_breaker_state"], "gauge");
+    assert_eq!(m.types["circuit_breaker_in_state"], "gauge");
+    assert_eq!(m.types["circuit_breaker_failures"], "counter");
+    assert_eq!(m.types["circuit_breaker_calls"], "counter");
+    assert_eq!(m.types.len(), 4);
+    let names: std::collections::BTreeSet<&str> =
+        m.samples.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names.into_iter().collect::<Vec<_>>(),
+        [
+            "circuit_breaker_calls_total",
+            "circuit_breaker_failures_total",
+            "circuit_breaker_in_state",
+            "circuit_breaker_state",
+        ]
+    );
+}
+
+#[test]
+fn totals_are_read_per_name_and_result() {
+    let registry = Arc::new(Registry::new());
+    let clock = ManualClock::new();
+    let users = breaker(&registry, "user-service", &clock);
+    let _ = users.call(|| Ok::<_, ()>(()));
+    let _ = users.call(|| Ok::<_, ()>(()));
+    for _ in 0..3 {
+        let _ = users.call(|| Err::<(), _>("down"));
+    }
+    for _ in 0..2 {
+        assert!(users.call(|| Ok::<_, ()>(())).is_err());
+        users.record_fallback();
+    }
+    breaker(&registry, "products", &clock);
+
+    let m = scrape(&registry);
+    let calls = |name, result| {
+        m.value(
+            "circuit_breaker_calls_total",
+            &[("name", name), ("result", result)],
+        )
+    };
+    assert_eq!(calls("user-service", "success"), 2.0);
+    assert_eq!(calls("user-service", "failure"), 3.0);
+    assert_eq!(calls("user-service", "rejected"), 2.0);
+    assert_eq!(calls("user-service", "fallback"), 2.0);
+    assert_eq!(calls("products", "success"), 0.0);
+    assert_eq!(
+        m.value(
+            "circuit_breaker_failures_total",
+            &[("name", "user-service")]
+        ),
+        3.0
+    );
+    assert_eq!(
+        m.value("circuit_breaker_failures_total", &[("name", "products")]),
+        0.0
+    );
+}
+
+#[test]
+fn state_reads_0_1_2_with_forced_open_as_open_and_disabled_as_closed() {
+    let registry = Arc::new(Registry::new());
+    let clock = ManualClock::new();
+    breaker(&registry, "closed", &clock);
+    let open = breaker(&registry, "open", &clock);
+    let half_open = breaker(&registry, "half-open", &clock);
+    breaker(&registry, "forced", &clock).force_open();
+    breaker(&registry, "disabled", &clock).disable();
+    for _ in 0..3 {
+        let _ = half_open.call(|| Err::<(), _>(()));
+    }
+    clock.advance(Duration::from_secs(60));
+    for _ in 0..3 {
+        let _ = open.call(|| Err::<(), _>(()));
+    }
+
+    let m = scrape(&registry);
+    let state = |name| m.value("circuit_breaker_state", &[("name", name)]);
+    assert_eq!(
+        [
+            state("closed"),
+            state("half-open"),
+            state("open"),
+            state("forced"),
+            state("disabled")
+        ],
+        [0.0, 1.0, 2.0, 2.0, 0.0]
+    );
+    for (name, current) in [
+        ("closed", "closed"),
+        ("half-open", "half_open"),
+        ("open", "open"),
+        ("forced", "forced_open"),
+        ("disabled", "disabled"),
+    ] {
+        for state in ["closed", "open", "half_open", "forced_open", "disabled"] {
+            let v = m.value(
+                "circuit_breaker_in_state",
+                &[("name", name), ("state", state)],
+            );
+            assert_eq!(v, f64::from(u8::from(state == current)), "{name} {state}");
+        }
+    }
+}
+
+#[test]
+fn each_scrape_reads_the_live_state() {
+    let registry = Arc::new(Registry::new());
+    let users = breaker(&registry, "user-service", &ManualClock::new());
+    let before = scrape(&registry);
+    users.force_open();
+    let _ = users.call(|| Ok::<_, ()>(()));
+    let after = scrape(&registry);
+    let state = |m: &Exposition| m.value("circuit_breaker_state", &[("name", "user-service")]);
+    assert_eq!((state(&before), state(&after)), (0.0, 2.0));
+    let rejected = |m: &Exposition| {
+        m.value(
+            "circuit_breaker_calls_total",
+            &[("name", "user-service"), ("result", "rejected")],
+        )
+    };
+    assert_eq!((rejected(&before), rejected(&after)), (0.0, 1.0));
+}
+
+#[test]
+fn names_that_need_escaping_survive_the_round_trip() {
+    let registry = Arc::new(Registry::new());
+    let name = "quote\" backslash\\ newline\n end";
+    breaker(&registry, name, &ManualClock::new());
+    let m = scrape(&registry);
+    assert_eq!(m.value("circuit_breaker_state", &[("name", name)]), 0.0);
+}

@@ -129,7 +129,7 @@ impl CircuitBreaker {
     pub fn state(&self) -> State {
         let mut w = self.load();
         while w.tag() == Tag::Open {
-            if self.clock.time_left(|now| w.remaining_ms(now)).is_some() {
+            if self.open_time_left(w).is_some() {
                 return State::Open;
             }
             match self.transition(
@@ -168,11 +168,7 @@ impl CircuitBreaker {
                 Tag::Closed | Tag::Disabled => return Ok(Permit::new(self, w)),
                 Tag::ForcedOpen => return Err(self.reject(State::ForcedOpen, None)),
                 Tag::Open => {
-                    if let Some(left) = self.clock.time_left(|now| w.remaining_ms(now)) {
-                        // The coarse clock may overstate the wait by its slack; never by more
-                        // than a whole timeout.
-                        let timeout = self.recovery_timeout_ns.load(Ordering::Relaxed);
-                        let left = left.min(Duration::from_nanos(timeout));
+                    if let Some(left) = self.open_time_left(w) {
                         return Err(self.reject(State::Open, Some(left)));
                     }
                     // The timeout has passed: this call is the first trial.
@@ -388,12 +384,15 @@ impl CircuitBreaker {
         if w.tag() != Tag::Open {
             return None;
         }
-        let left = self
-            .clock
-            .time_left(|now| w.remaining_ms(now))
-            .unwrap_or_default();
-        // As in a rejection: the coarse clock may overstate the wait by its slack, never by
-        // more than a whole timeout (a health report showed 1005 ms left of a 1 s timeout).
+        Some(self.open_time_left(w).unwrap_or_default())
+    }
+
+    /// Time left in the Open period of `w`, or `None` once it has passed. The coarse clock may
+    /// overstate the wait by its slack; never report more than a whole timeout (a health
+    /// report once showed 1005 ms left of a 1 s timeout).
+    #[inline]
+    fn open_time_left(&self, w: Word) -> Option<Duration> {
+        let left = self.clock.time_left(|now| w.remaining_ms(now))?;
         let timeout = Duration::from_nanos(self.recovery_timeout_ns.load(Ordering::Relaxed));
         Some(left.min(timeout))
     }

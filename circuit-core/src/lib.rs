@@ -54,6 +54,7 @@
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+mod attribute;
 mod breaker;
 mod breaker_clock;
 mod cache;
@@ -86,6 +87,7 @@ pub use state::State;
 /// What the `#[circuit_breaker]` expansion names. Not public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::attribute::*;
     pub use crate::declare::Declaration;
     pub use inventory;
 }

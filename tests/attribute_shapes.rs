@@ -162,30 +162,6 @@ fn a_methods_fallback_takes_self_and_the_arguments() {
     assert_eq!(Client::connect(0), Ok(Client { base: 0, calls: 0 }));
 }
 
-fn append_fallback(log: &mut Vec<&'static str>, what: &'static str) -> Result<usize, AppError> {
-    log.push("fallback");
-    log.push(what);
-    Ok(log.len())
-}
-
-#[circuit_breaker(failure_threshold = 1, fallback = append_fallback)]
-fn append(log: &mut Vec<&'static str>, what: &'static str) -> Result<usize, AppError> {
-    log.push("body");
-    if what == "fail" {
-        return Err(AppError::Down);
-    }
-    log.push(what);
-    Ok(log.len())
-}
-
-#[test]
-fn a_mut_reference_argument_goes_to_the_body_then_to_the_fallback() {
-    let mut log = Vec::new();
-    assert_eq!(append(&mut log, "a"), Ok(2));
-    assert_eq!(append(&mut log, "fail"), Ok(5));
-    assert_eq!(log, ["body", "a", "body", "fallback", "fail"]);
-}
-
 #[circuit_breaker(failure_threshold = 1)]
 fn panics(really: bool) -> Result<(), AppError> {
     if really {

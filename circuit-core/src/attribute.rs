@@ -73,14 +73,56 @@ pub fn no_exclusion<E>(_: &E) -> bool {
     false
 }
 
-/// How a call with a fallback ended.
-#[derive(Debug)]
-pub enum Outcome<R> {
-    /// Return this: the call ran and succeeded, or failed with an excluded error.
-    Done(R),
-    /// Run the fallback: the call was rejected, or failed with a counted failure. Already
-    /// counted in the breaker's `fallbacks`.
-    Fallback,
+/// A fallback applied to the clones of the function's arguments, as one tuple: the expansion
+/// binds no names of its own, so no user item can collide with them.
+#[diagnostic::on_unimplemented(
+    message = "this fallback cannot be called with the function's arguments `{Args}`",
+    label = "the fallback must take the same arguments as the function, in the same order"
+)]
+pub trait Apply<Args> {
+    /// What the fallback returns.
+    type Output;
+    /// Calls the fallback with the arguments spread out.
+    fn apply(self, args: Args) -> Self::Output;
+}
+
+macro_rules! apply_tuples {
+    ($(($($arg:ident),*))*) => {$(
+        impl<Func, Out, $($arg),*> Apply<($($arg,)*)> for Func
+        where
+            Func: FnOnce($($arg),*) -> Out,
+        {
+            type Output = Out;
+            #[inline(always)]
+            #[allow(non_snake_case)]
+            fn apply(self, ($($arg,)*): ($($arg,)*)) -> Out {
+                self($($arg),*)
+            }
+        }
+    )*};
+}
+
+apply_tuples! {
+    ()
+    (A1)
+    (A1, A2)
+    (A1, A2, A3)
+    (A1, A2, A3, A4)
+    (A1, A2, A3, A4, A5)
+    (A1, A2, A3, A4, A5, A6)
+    (A1, A2, A3, A4, A5, A6, A7)
+    (A1, A2, A3, A4, A5, A6, A7, A8)
+    (A1, A2, A3, A4, A5, A6, A7, A8, A9)
+    (A1, A2, A3, A4, A5, A6, A7, A8, A9, A10)
+    (A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11)
+    (A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11, A12)
+}
+
+/// Never called: its type, returned from a branch that never runs, tells inference the body's
+/// type as if it were still the function's body (tracing-attributes' "fake return edge").
+#[doc(hidden)]
+pub fn fake_return<R>() -> R {
+    unreachable!("the fake return edge never runs")
 }
 
 /// Runs the body of a sync function without a fallback.
@@ -100,22 +142,28 @@ where
     }
 }
 
-/// Runs the body of a sync function with a fallback.
+/// Runs the body of a sync function with a fallback, which gets `args`, the clones of the
+/// arguments taken before the body took the originals.
 #[inline]
-pub fn run_or_fallback<R: CircuitResult>(
+pub fn run_or_fallback<R: CircuitResult, A, F: Apply<A, Output = R>>(
     breaker: &CircuitBreaker,
+    args: A,
     body: impl FnOnce() -> R,
     exclude: impl FnOnce(&R::Error) -> bool,
-) -> Outcome<R> {
+    fallback: F,
+) -> R {
     let Ok(permit) = breaker.try_acquire() else {
         breaker.record_fallback();
-        return Outcome::Fallback;
+        return fallback.apply(args);
     };
     let mut permit = Some(permit);
     let guard = FailOnUnwind(&mut permit);
     let result = body();
     std::mem::forget(guard);
-    settle(breaker, permit, result, exclude)
+    match settle(breaker, permit, result, exclude) {
+        Some(result) => result,
+        None => fallback.apply(args),
+    }
 }
 
 /// Runs the body of an async function without a fallback.
@@ -136,13 +184,20 @@ where
     }
 }
 
-/// Runs the body of an async function with a fallback.
+/// Runs the body of an async function with a fallback, sync or async.
 #[inline]
-pub async fn run_async_or_fallback<R: CircuitResult>(
+pub async fn run_async_or_fallback<R, A, F, M>(
     breaker: &CircuitBreaker,
+    args: A,
     body: impl Future<Output = R>,
     exclude: impl FnOnce(&R::Error) -> bool,
-) -> Outcome<R> {
+    fallback: F,
+) -> R
+where
+    R: CircuitResult,
+    F: Apply<A>,
+    F::Output: IntoFallback<R, M>,
+{
     let mut counted = false;
     let body = async move { body.await.into_result() };
     let result = breaker
@@ -152,11 +207,11 @@ pub async fn run_async_or_fallback<R: CircuitResult>(
         })
         .await;
     match result {
-        Ok(value) => Outcome::Done(R::from_result(Ok(value))),
-        Err(CircuitError::Inner(error)) if !counted => Outcome::Done(R::from_result(Err(error))),
+        Ok(value) => R::from_result(Ok(value)),
+        Err(CircuitError::Inner(error)) if !counted => R::from_result(Err(error)),
         Err(_) => {
             breaker.record_fallback();
-            Outcome::Fallback
+            fallback.apply(args).into_fallback().await
         }
     }
 }
@@ -168,28 +223,29 @@ fn flatten<E: FromOpen>(error: CircuitError<E>) -> E {
     }
 }
 
+/// Reports the outcome; `None` when the fallback is to run (already counted).
 fn settle<R: CircuitResult>(
     breaker: &CircuitBreaker,
     permit: Option<crate::Permit<'_>>,
     result: R,
     exclude: impl FnOnce(&R::Error) -> bool,
-) -> Outcome<R> {
+) -> Option<R> {
     let Some(permit) = permit else {
         unreachable!("the permit is taken only while unwinding")
     };
     match result.into_result() {
         Ok(value) => {
             permit.success();
-            Outcome::Done(R::from_result(Ok(value)))
+            Some(R::from_result(Ok(value)))
         }
         Err(error) if exclude(&error) => {
             permit.success();
-            Outcome::Done(R::from_result(Err(error)))
+            Some(R::from_result(Err(error)))
         }
         Err(_) => {
             permit.failure();
             breaker.record_fallback();
-            Outcome::Fallback
+            None
         }
     }
 }
@@ -229,10 +285,4 @@ impl<F: Future> IntoFallback<F::Output, Deferred> for F {
     fn into_fallback(self) -> F {
         self
     }
-}
-
-/// The future of an async function's fallback, whichever kind of fallback it is.
-#[inline]
-pub fn into_fallback<R, M, F: IntoFallback<R, M>>(fallback: F) -> F::Future {
-    fallback.into_fallback()
 }

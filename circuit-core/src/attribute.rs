@@ -118,6 +118,25 @@ apply_tuples! {
     (A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11, A12)
 }
 
+/// What the fallback of a sync function returns: the function's own return type. A bound of
+/// its own, rather than `Output = R`, so that the function's body decides `R` and a wrong
+/// fallback is the one reported.
+#[diagnostic::on_unimplemented(
+    message = "this fallback returns `{Self}`, not `{R}` as its function does",
+    label = "the fallback must return the function's return type"
+)]
+pub trait SameAs<R> {
+    /// Itself.
+    fn same(self) -> R;
+}
+
+impl<R> SameAs<R> for R {
+    #[inline(always)]
+    fn same(self) -> R {
+        self
+    }
+}
+
 /// Never called: its type, returned from a branch that never runs, tells inference the body's
 /// type as if it were still the function's body (tracing-attributes' "fake return edge").
 #[doc(hidden)]
@@ -145,16 +164,21 @@ where
 /// Runs the body of a sync function with a fallback, which gets `args`, the clones of the
 /// arguments taken before the body took the originals.
 #[inline]
-pub fn run_or_fallback<R: CircuitResult, A, F: Apply<A, Output = R>>(
+pub fn run_or_fallback<R, A, F>(
     breaker: &CircuitBreaker,
     args: A,
     body: impl FnOnce() -> R,
     exclude: impl FnOnce(&R::Error) -> bool,
     fallback: F,
-) -> R {
+) -> R
+where
+    R: CircuitResult,
+    F: Apply<A>,
+    F::Output: SameAs<R>,
+{
     let Ok(permit) = breaker.try_acquire() else {
         breaker.record_fallback();
-        return fallback.apply(args);
+        return fallback.apply(args).same();
     };
     let mut permit = Some(permit);
     let guard = FailOnUnwind(&mut permit);
@@ -162,7 +186,7 @@ pub fn run_or_fallback<R: CircuitResult, A, F: Apply<A, Output = R>>(
     std::mem::forget(guard);
     match settle(breaker, permit, result, exclude) {
         Some(result) => result,
-        None => fallback.apply(args),
+        None => fallback.apply(args).same(),
     }
 }
 

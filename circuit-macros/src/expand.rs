@@ -5,7 +5,7 @@ use crate::args::{Args, Errors};
 use crate::function::{boxed_async_block, plain_name, Function, Shape};
 use crate::handle::Breaker;
 use crate::respan::respan;
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
@@ -128,11 +128,17 @@ pub(crate) fn expand(
             (true, &block.block.stmts)
         }
     };
-    let body = if is_async {
-        quote!(async move { #fake_return #(#body_stmts)* })
+    // The closure or block itself sits on the return type: it is what the type errors about
+    // the return type are reported on.
+    let output_span = output.span();
+    let opener = if is_async {
+        respan(quote!(async move), output_span)
     } else {
-        quote!(move || { #fake_return #(#body_stmts)* })
+        respan(quote!(move ||), output_span)
     };
+    let mut block = Group::new(Delimiter::Brace, quote!(#fake_return #(#body_stmts)*));
+    block.set_span(output_span);
+    let body = quote!(#opener #block);
 
     let exclude = match &args.exclude {
         Some(path) => path.to_token_stream(),
@@ -140,27 +146,27 @@ pub(crate) fn expand(
     };
     let breaker_expr = breaker.expr();
     let await_ = is_async.then(|| quote!(.await));
-    // Errors about the return type (not a `Result`, an error without `From<CircuitOpen>`)
-    // come from the bounds of the function called here: its path goes on the return type.
-    let at_output = |name: &str| {
-        let name = Ident::new(name, Span::call_site());
-        respan(quote!(#private::#name), output.span())
+    // The return type decides `R` (not the fallback, which is checked against it), and the
+    // call sits on the return type: errors about it (not a `Result`, an error without
+    // `From<CircuitOpen>`) are reported there.
+    let (name, inferred) = match (is_async, &args.fallback) {
+        (false, None) => ("run", quote!()),
+        (true, None) => ("run_async", quote!()),
+        (false, Some(_)) => ("run_or_fallback", quote!(, _, _)),
+        (true, Some(_)) => ("run_async_or_fallback", quote!(, _, _, _)),
     };
-    let call = match (&args.fallback, clones) {
+    let name = Ident::new(name, Span::call_site());
+    let run = respan(quote!(#private::#name), output_span);
+    let arguments = match (&args.fallback, clones) {
+        // The clones come first: the body takes the originals.
         (Some(fallback), Some(clones)) => {
-            let run = at_output(if is_async {
-                "run_async_or_fallback"
-            } else {
-                "run_or_fallback"
-            });
-            // The clones come first: the body takes the originals.
-            quote!(#run(#breaker_expr, (#(#clones,)*), #body, #exclude, #fallback) #await_)
+            quote!(#breaker_expr, (#(#clones,)*), #body, #exclude, #fallback)
         }
-        _ => {
-            let run = at_output(if is_async { "run_async" } else { "run" });
-            quote!(#run(#breaker_expr, #body, #exclude) #await_)
-        }
+        _ => quote!(#breaker_expr, #body, #exclude),
     };
+    let mut arguments = Group::new(Delimiter::Parenthesis, arguments);
+    arguments.set_span(output_span);
+    let call = quote!(#run::<#output_infer #inferred> #arguments #await_);
 
     let body_items = breaker.body_items();
     let attrs = &function.attrs;

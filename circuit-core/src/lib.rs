@@ -75,6 +75,7 @@ mod word;
 
 pub use breaker::CircuitBreaker;
 pub use cache::{FallbackCache, DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_TTL};
+#[doc = include_str!("circuit_breaker_attribute.md")]
 pub use circuit_macros::circuit_breaker;
 pub use config::{Config, ConfigBuilder, ConfigError, MAX_HALF_OPEN_CALLS, MAX_RECOVERY_TIMEOUT};
 pub use error::{CircuitError, CircuitOpen};

@@ -5,8 +5,14 @@
 //! breakers the first time it is used. `inventory` rather than `linkme`: its `submit!` is a
 //! plain `macro_rules!`, so the attribute's expansion reaches it through `circuit_core` and
 //! users need no dependency of their own.
+//!
+//! Several attributes may declare one name (that is how functions share a breaker). When they
+//! give different settings, one declaration is chosen, the same one on every run and whatever
+//! order the linker put them in: among the declarations that give any setting, the first by
+//! source location (file, then line, then column); if none gives a setting, the defaults.
 
 use crate::{Config, Registry};
+use std::cmp::Reverse;
 use std::time::Duration;
 
 /// One breaker declared by an attribute: its name and the literals the attribute gave.
@@ -18,8 +24,10 @@ pub struct Declaration {
     pub success_threshold: Option<u32>,
     pub half_open_max_calls: Option<u32>,
     pub recovery_timeout: Option<Duration>,
-    /// `file:line` of the attribute, to tell declarations of one name apart.
-    pub location: &'static str,
+    /// Where the attribute is, to choose between declarations of one name.
+    pub file: &'static str,
+    pub line: u32,
+    pub column: u32,
 }
 
 inventory::collect!(Declaration);
@@ -44,11 +52,88 @@ impl Declaration {
         }
         builder.build().unwrap_or_default()
     }
+
+    /// Whether the attribute gave any setting, rather than relying on the defaults.
+    fn gives_settings(&self) -> bool {
+        self.failure_threshold.is_some()
+            || self.success_threshold.is_some()
+            || self.half_open_max_calls.is_some()
+            || self.recovery_timeout.is_some()
+    }
+
+    /// Sorts before every other declaration of its name that should lose to it.
+    fn precedence(&self) -> impl Ord + '_ {
+        (
+            self.name,
+            Reverse(self.gives_settings()),
+            self.file,
+            self.line,
+            self.column,
+        )
+    }
+}
+
+/// The declarations that decide the settings of their names: one per name.
+pub(crate) fn chosen<'a>(
+    declarations: impl IntoIterator<Item = &'a Declaration>,
+) -> Vec<&'a Declaration> {
+    let mut all: Vec<&Declaration> = declarations.into_iter().collect();
+    all.sort_by(|a, b| a.precedence().cmp(&b.precedence()));
+    all.dedup_by(|later, first| later.name == first.name);
+    all
 }
 
 /// Creates the breaker of every declaration in the program.
 pub(crate) fn create_declared(registry: &Registry) {
-    for declaration in inventory::iter::<Declaration> {
+    for declaration in chosen(inventory::iter::<Declaration>) {
         registry.get_or_create(declaration.name, declaration.config());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn declared(
+        name: &'static str,
+        file: &'static str,
+        line: u32,
+        threshold: Option<u32>,
+    ) -> Declaration {
+        Declaration {
+            name,
+            failure_threshold: threshold,
+            success_threshold: None,
+            half_open_max_calls: None,
+            recovery_timeout: None,
+            file,
+            line,
+            column: 1,
+        }
+    }
+
+    #[test]
+    fn the_first_declaration_by_location_that_gives_settings_wins_in_any_order() {
+        let bare = declared("db", "a.rs", 1, None);
+        let late = declared("db", "b.rs", 2, Some(7));
+        let early = declared("db", "b.rs", 10, Some(9)); // line 10 after line 2: not by text
+        let other = declared("cache", "z.rs", 1, None);
+        let forwards = [&bare, &late, &early, &other];
+        let backwards = [&other, &early, &late, &bare];
+        for order in [forwards, backwards] {
+            let chosen = chosen(order);
+            let names: Vec<_> = chosen.iter().map(|d| (d.name, d.line)).collect();
+            assert_eq!(names, [("cache", 1), ("db", 2)]);
+        }
+    }
+
+    #[test]
+    fn without_settings_the_defaults_stand() {
+        let a = declared("x", "b.rs", 1, None);
+        let b = declared("x", "a.rs", 1, None);
+        let chosen = chosen([&a, &b]);
+        assert_eq!(chosen.len(), 1);
+        assert_eq!(chosen[0].file, "a.rs");
+        assert_eq!(chosen[0].config().failure_threshold(), 5);
     }
 }

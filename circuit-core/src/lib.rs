@@ -71,6 +71,7 @@
 #![warn(unreachable_pub)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod attribute;
 mod breaker;
 mod breaker_clock;
 mod cache;
@@ -104,6 +105,7 @@ mod trace;
 
 pub use breaker::CircuitBreaker;
 pub use cache::{FallbackCache, DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_TTL};
+#[doc = include_str!("circuit_breaker_attribute.md")]
 pub use circuit_macros::circuit_breaker;
 pub use config::{Config, ConfigBuilder, ConfigError, MAX_HALF_OPEN_CALLS, MAX_RECOVERY_TIMEOUT};
 pub use error::{CircuitError, CircuitOpen};
@@ -124,6 +126,7 @@ pub use settings::Settings;
 /// What the `#[circuit_breaker]` expansion names. Not public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::attribute::*;
     pub use crate::declare::Declaration;
     pub use inventory;
 }

@@ -1,9 +1,67 @@
-//! The `#[circuit_breaker]` attribute. Use it through `circuit_core::circuit_breaker`.
+//! The `#[circuit_breaker]` attribute. Use it through `circuit_core::circuit_breaker`, whose
+//! documentation describes it.
+//!
+//! Stages, one file each: [`args`] parses and checks the arguments, [`function`] the item,
+//! [`handle`] generates the breaker's declaration and inspection handle, [`expand`] the new
+//! body. Every mistake is a `syn::Error` on the token at fault; all of them are reported at
+//! once, and the function is still emitted so that the user sees only the real errors.
+
+mod args;
+mod duration;
+mod expand;
+mod function;
+mod handle;
+mod respan;
 
 use proc_macro::TokenStream;
+use proc_macro2::TokenStream as TokenStream2;
+use quote::{quote, ToTokens};
 
 /// Runs a function through a named circuit breaker; see `circuit_core::circuit_breaker`.
 #[proc_macro_attribute]
-pub fn circuit_breaker(_args: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
+    circuit_breaker2(args.into(), item.into()).into()
+}
+
+fn circuit_breaker2(args: TokenStream2, item: TokenStream2) -> TokenStream2 {
+    let mut errors = args::Errors::default();
+    let args = args::Args::parse(args, &mut errors);
+    let function = match function::parse(item.clone()) {
+        Ok(function) => function,
+        Err(error) => {
+            errors.push(error);
+            return errors.emit_with(item);
+        }
+    };
+    let krate = match &args.krate {
+        Some(path) => path.to_token_stream(),
+        None => quote!(::circuit_core),
+    };
+    let breaker = handle::Breaker {
+        args: &args,
+        function: &function,
+        krate: &krate,
+        place: handle::Place::choose(&args, &function),
+    };
+    // Errors in the arguments leave the faulty keys out of the expansion; errors in the
+    // function's shape leave the function as written. Either way the handle is there, so
+    // code that uses it does not fail as well, and the user sees only the real errors.
+    let mut shape_errors = args::Errors::default();
+    let shape = function.check(&mut shape_errors);
+    let expanded = expand::expand(
+        &args,
+        &function,
+        &shape,
+        &krate,
+        &breaker,
+        &mut shape_errors,
+    );
+    let function_tokens = if shape_errors.is_empty() {
+        expanded
+    } else {
+        item
+    };
+    errors.append(shape_errors);
+    let beside = breaker.beside();
+    errors.emit_with(quote!(#function_tokens #beside))
 }

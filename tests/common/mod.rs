@@ -45,3 +45,39 @@ pub fn moves(seen: &Mutex<Vec<Transition>>) -> Vec<(circuit_core::State, circuit
         .map(|t| (t.from, t.to))
         .collect()
 }
+
+/// The error type of the annotated functions in the attribute's tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppError {
+    /// The breaker rejected the call, in this state.
+    Rejected(circuit_core::State),
+    /// The service failed: counts against it.
+    Down,
+    /// The service answered "not found": excluded where the test says so.
+    NotFound,
+}
+
+impl From<circuit_core::CircuitOpen> for AppError {
+    fn from(open: circuit_core::CircuitOpen) -> Self {
+        AppError::Rejected(open.state())
+    }
+}
+
+/// Whether an error means the service answered (for `exclude`).
+pub fn is_not_found(e: &AppError) -> bool {
+    *e == AppError::NotFound
+}
+
+/// Gives a breaker a manual clock, keeping the rest of its configuration (the attribute's
+/// literals).
+pub fn manual_clock(breaker: &CircuitBreaker) -> ManualClock {
+    let clock = ManualClock::new();
+    let config = breaker
+        .config()
+        .to_builder()
+        .clock(clock.clone())
+        .build()
+        .expect("the breaker's own configuration is valid");
+    breaker.reconfigure(config);
+    clock
+}

@@ -1,0 +1,92 @@
+//! The expansion compiles under strict lints, beside user items that shadow what it names or
+//! are named like its locals, and its locals stay out of the body's reach.
+
+#![deny(unused_qualifications, missing_docs, unreachable_pub, unsafe_code)]
+#![deny(clippy::all, clippy::pedantic)]
+#![allow(clippy::missing_errors_doc, clippy::needless_pass_by_value)] // the functions are fixtures
+
+//! (Crate docs, for `missing_docs`.)
+
+use ::circuit_core::{circuit_breaker, CircuitOpen};
+use ::std::future::Future;
+
+/// Shadows `core` for code that names it relatively.
+mod core {}
+/// Shadows `std` likewise.
+mod std {}
+/// Shadows `circuit_core` likewise.
+mod circuit_core {}
+
+/// The error of the functions below.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub struct Failed;
+
+impl From<CircuitOpen> for Failed {
+    fn from(_: CircuitOpen) -> Self {
+        Failed
+    }
+}
+
+/// Items named like the expansion's locals and statics, beside an annotated function.
+pub mod neighbours {
+    #![allow(non_upper_case_globals, dead_code)]
+
+    use super::{fallback, Failed};
+    use ::circuit_core::circuit_breaker;
+
+    static __circuit_breaker: u8 = 0;
+    static __CIRCUIT_BREAKER: u8 = 0;
+    const __circuit_args: u8 = 0;
+    const __circuit_result: u8 = 0;
+    const __circuit_arg0: u8 = 0;
+    const __circuit_ret: u8 = 0;
+
+    /// Sync, with a fallback: every local of the expansion is in play.
+    #[circuit_breaker(fallback = fallback)]
+    pub fn beside(a: u32, b: String) -> Result<u32, Failed> {
+        Ok(a + u32::try_from(b.len()).unwrap_or(0))
+    }
+
+    /// Async, likewise.
+    #[circuit_breaker(fallback = fallback)]
+    pub async fn beside_async(a: u32, b: String) -> Result<u32, Failed> {
+        Ok(a + u32::try_from(b.len()).unwrap_or(0))
+    }
+}
+
+/// The fallback of every function here.
+pub fn fallback(a: u32, b: String) -> Result<u32, Failed> {
+    Ok(a + u32::try_from(b.len()).unwrap_or(0))
+}
+
+/// Public, so the handle module is public too and needs its docs.
+#[circuit_breaker(fallback = fallback, failure_threshold = 1)]
+pub fn guarded(a: u32, b: String) -> Result<u32, Failed> {
+    // The body's own locals named like the expansion's.
+    let __circuit_breaker = a;
+    let __circuit_args = b.len();
+    if a == 0 {
+        return Err(Failed);
+    }
+    Ok(__circuit_breaker + u32::try_from(__circuit_args).unwrap_or(0))
+}
+
+/// An async one, with the same neighbours.
+#[circuit_breaker(fallback = fallback)]
+pub async fn guarded_async(a: u32, b: String) -> Result<u32, Failed> {
+    let __circuit_breaker = a;
+    Ok(__circuit_breaker + u32::try_from(b.len()).unwrap_or(0))
+}
+
+#[test]
+fn the_expansion_does_not_see_the_neighbours_nor_the_body_its_locals() {
+    assert_eq!(guarded(1, "ab".to_owned()), Ok(3));
+    assert_eq!(guarded(0, "abc".to_owned()), Ok(3), "the fallback");
+    assert_eq!(guarded::breaker().snapshot().fallbacks, 1);
+    let mut cx = ::std::task::Context::from_waker(::std::task::Waker::noop());
+    let mut fut = ::std::pin::pin!(guarded_async(2, "a".to_owned()));
+    assert_eq!(fut.as_mut().poll(&mut cx), ::std::task::Poll::Ready(Ok(3)));
+    assert_eq!(neighbours::beside(1, String::new()), Ok(1));
+    let mut fut = ::std::pin::pin!(neighbours::beside_async(2, String::new()));
+    assert_eq!(fut.as_mut().poll(&mut cx), ::std::task::Poll::Ready(Ok(2)));
+}

@@ -204,6 +204,45 @@ fn poll_ready<F: Future>(fut: F) -> F::Output {
     }
 }
 
+/// The error of the attribute case: it must be able to hold a rejection.
+#[derive(Debug)]
+struct Rejected;
+
+impl From<circuit_core::CircuitOpen> for Rejected {
+    fn from(_: circuit_core::CircuitOpen) -> Self {
+        Rejected
+    }
+}
+
+#[inline(never)]
+fn work_or_rejected() -> Result<u64, Rejected> {
+    Ok(black_box(1))
+}
+
+/// The same call through the attribute, whose breaker is resolved once into a static.
+#[circuit_core::circuit_breaker(
+    name = "bench-attribute",
+    failure_threshold = 1000,
+    recovery_timeout = "1h"
+)]
+fn guarded() -> Result<u64, Rejected> {
+    work_or_rejected()
+}
+
+/// Target 5: a call through the attribute costs what `CircuitBreaker::call` costs.
+fn attribute(c: &mut Criterion) {
+    let mut g = c.benchmark_group("attribute");
+    let cb = circuit();
+    g.bench_function("plain_call", |b| {
+        b.iter(|| black_box(work_or_rejected().ok()))
+    });
+    g.bench_function("circuit_call", |b| {
+        b.iter(|| black_box(cb.call(work_or_rejected).ok()))
+    });
+    g.bench_function("attribute", |b| b.iter(|| black_box(guarded().ok())));
+    g.finish();
+}
+
 /// Target 7: allocations per call, on every path above (printed; the test
 /// `tests/zero_allocations.rs` asserts the same for circuit).
 fn allocations(_: &mut Criterion) {
@@ -236,6 +275,12 @@ fn allocations(_: &mut Criterion) {
             "circuit call_async ready",
             alloc_counter::allocations_per_call(CALLS, || {
                 let _ = black_box(poll_ready(cb.call_async(ready(work()))).ok());
+            }),
+        ),
+        (
+            "attribute closed_success",
+            alloc_counter::allocations_per_call(CALLS, || {
+                let _ = black_box(guarded().ok());
             }),
         ),
         (
@@ -275,6 +320,6 @@ criterion_group! {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
     targets = closed_success, open_rejected, shared_by_threads, one_percent_failures,
-        async_ready, allocations
+        async_ready, attribute, allocations
 }
 criterion_main!(benches);

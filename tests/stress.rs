@@ -7,17 +7,17 @@
 //! What the threads interleave differs from run to run; what is asserted holds in every
 //! interleaving. A watchdog turns a deadlock into a failure with a message.
 
+mod support;
+
 use circuit_core::clock::ManualClock;
 use circuit_core::{CircuitBreaker, CircuitError, Config, Reason, State, Transition};
-use std::future::Future;
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Barrier, Mutex, Once};
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
+use support::{poll_once, quiet_deliberate_panics, DELIBERATE};
 
 const WORKERS: usize = 6;
 const ROUNDS: usize = 200;
@@ -96,7 +96,7 @@ fn one_call(b: &CircuitBreaker, clock: &ManualClock, rng: &mut Rng, tally: &Tall
         70..=74 => {
             let unwound = catch_unwind(AssertUnwindSafe(|| {
                 b.call_with(
-                    || -> Result<(), Boom> { panic!("deliberate panic") },
+                    || -> Result<(), Boom> { panic!("{}", DELIBERATE) },
                     is_failure,
                 )
             }));
@@ -134,28 +134,6 @@ fn one_call(b: &CircuitBreaker, clock: &ManualClock, rng: &mut Rng, tally: &Tall
             }
         }
     }
-}
-
-fn poll_once<F: Future>(fut: F) -> Option<F::Output> {
-    let mut fut = pin!(fut);
-    match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(out) => Some(out),
-        Poll::Pending => None,
-    }
-}
-
-/// Silences the panics this test makes on purpose; any other panic is reported as usual.
-fn quiet_deliberate_panics() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let msg = info.payload().downcast_ref::<&str>().copied().unwrap_or("");
-            if !msg.starts_with("deliberate") {
-                default(info);
-            }
-        }));
-    });
 }
 
 /// Runs `test`, which calls its argument after every round; if a round takes longer than
@@ -250,7 +228,7 @@ fn a_storm_of_every_kind_of_call_leaves_the_breaker_consistent() {
         let heard = AtomicUsize::new(0);
         b.on_state_change(move |_| {
             if heard.fetch_add(1, Ordering::Relaxed) % 50 == 49 {
-                panic!("deliberate panic in a listener");
+                panic!("{} in a listener", DELIBERATE);
             }
         });
 

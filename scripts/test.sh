@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: the one test command README.md gives, and what .ci/run calls.
-# About five minutes on two cores; RELIABILITY.md says what each part checks.
+# About two minutes on two cores once built; RELIABILITY.md says what each part checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -2,7 +2,7 @@
 //! without a lock and, for the system clock, without a full clock read.
 
 use crate::clock::{system, Clock, SystemClock};
-use parking_lot::RwLock;
+use crate::sync::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};

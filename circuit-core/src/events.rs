@@ -9,8 +9,8 @@
 //! A listener may therefore read the breaker, change its state (the new transition is queued
 //! and delivered after the current one) or register another listener.
 
+use crate::sync::Mutex;
 use crate::State;
-use parking_lot::Mutex;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;

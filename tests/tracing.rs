@@ -132,7 +132,7 @@ fn each_transition_has_its_level() {
             Level::INFO,
         ),
         (
-            "user-service: half_open -> closed after 1 successful trial calls",
+            "user-service: half_open -> closed after a successful trial call",
             Level::INFO,
         ),
         (

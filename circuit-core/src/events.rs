@@ -62,9 +62,11 @@ pub enum Reason {
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Reason::FailureThreshold(1) => f.write_str("after a failure"),
             Reason::FailureThreshold(n) => write!(f, "after {n} consecutive failures"),
             Reason::RecoveryTimeout => f.write_str("after the recovery timeout"),
             Reason::TrialFailed => f.write_str("after a trial call failed"),
+            Reason::TrialsSucceeded(1) => f.write_str("after a successful trial call"),
             Reason::TrialsSucceeded(n) => write!(f, "after {n} successful trial calls"),
             Reason::ForcedOpen => f.write_str("by force_open"),
             Reason::Disabled => f.write_str("by disable"),

@@ -34,6 +34,7 @@ RATIOS = [
     ("T4 1% failures / plain call (<= 2)", "one_percent_failures/circuit", "one_percent_failures/plain_call"),
     ("T5 attribute / CircuitBreaker::call (~1)", "attribute/attribute", "attribute/circuit_call"),
     ("T6 call_async ready / sync call (<= 2)", "async_ready/circuit_call_async", "async_ready/circuit_call"),
+    ("T6 call_async / sync call polled the same way", "async_ready/circuit_call_async", "async_ready/circuit_call_in_async_block"),
 ]
 
 

@@ -168,8 +168,9 @@ impl CircuitBreaker {
                 Tag::Closed | Tag::Disabled => return Ok(Permit::new(self, w)),
                 Tag::ForcedOpen => return Err(self.reject(State::ForcedOpen, None)),
                 Tag::Open => {
-                    if let Some(left) = self.open_time_left(w) {
-                        return Err(self.reject(State::Open, Some(left)));
+                    if let Some(left) = self.open_nanos_left(w) {
+                        self.totals.add(Total::Rejected);
+                        return Err(CircuitOpen::open_for(self.name, left));
                     }
                     // The timeout has passed: this call is the first trial.
                     let trial = Word::half_open(w.next_epoch(), 1, 0);
@@ -392,9 +393,14 @@ impl CircuitBreaker {
     /// report once showed 1005 ms left of a 1 s timeout).
     #[inline]
     fn open_time_left(&self, w: Word) -> Option<Duration> {
-        let left = self.clock.time_left(|now| w.remaining_ms(now))?;
-        let timeout = Duration::from_nanos(self.recovery_timeout_ns.load(Ordering::Relaxed));
-        Some(left.min(timeout))
+        self.open_nanos_left(w).map(Duration::from_nanos)
+    }
+
+    /// [`open_time_left`](Self::open_time_left) in nanoseconds, for the rejection path.
+    #[inline]
+    fn open_nanos_left(&self, w: Word) -> Option<u64> {
+        let left = self.clock.nanos_left(|now| w.remaining_ms(now))?;
+        Some(left.min(self.recovery_timeout_ns.load(Ordering::Relaxed)))
     }
 
     /// When the last counted failure happened.

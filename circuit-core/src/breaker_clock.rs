@@ -61,26 +61,33 @@ impl BreakerClock {
             .div_ceil(NANOS_PER_MS)
     }
 
-    /// Time left until `deadline_ms` (compared by `remaining`, which knows the word's wrap),
-    /// or `None` once it has passed.
+    /// Nanoseconds left until `deadline_ms` (compared by `remaining`, which knows the word's
+    /// wrap), or `None` once it has passed.
     ///
     /// For the system clock this first asks the coarse clock, which lags the precise one by at
     /// most `slack`: while even the most advanced reading it allows is before the deadline, the
-    /// answer is certain and the precise clock is not read.
+    /// answer is certain and the precise clock is not read. The time left it reports is then
+    /// counted from the coarse reading, so it may overstate the wait by up to the slack.
     #[inline]
-    pub(crate) fn time_left(&self, remaining: impl Fn(u64) -> Option<u64>) -> Option<Duration> {
+    pub(crate) fn nanos_left(&self, remaining: impl Fn(u64) -> Option<u64>) -> Option<u64> {
         if !self.custom.load(Ordering::Relaxed) {
             let (coarse, slack) = system::coarse_nanos();
-            let latest_ms = coarse.saturating_add(slack) / NANOS_PER_MS;
-            if let Some(left) = remaining(latest_ms) {
-                return Some(Duration::from_millis(left) + Duration::from_nanos(slack));
+            if remaining(coarse.saturating_add(slack) / NANOS_PER_MS).is_some() {
+                let now_ms = coarse / NANOS_PER_MS;
+                let left_ms = remaining(now_ms).unwrap_or(0);
+                return Some((left_ms * NANOS_PER_MS).saturating_sub(coarse % NANOS_PER_MS));
             }
         }
         let now = self.now_nanos();
         let left_ms = remaining(now / NANOS_PER_MS)?;
-        // Report the time left to the nanosecond, not to the rounded millisecond.
-        let left = (left_ms * NANOS_PER_MS).saturating_sub(now % NANOS_PER_MS);
-        Some(Duration::from_nanos(left))
+        // The time left to the nanosecond, not to the rounded millisecond.
+        Some((left_ms * NANOS_PER_MS).saturating_sub(now % NANOS_PER_MS))
+    }
+
+    /// [`nanos_left`](Self::nanos_left) as a `Duration`.
+    #[cfg(test)]
+    pub(crate) fn time_left(&self, remaining: impl Fn(u64) -> Option<u64>) -> Option<Duration> {
+        self.nanos_left(remaining).map(Duration::from_nanos)
     }
 
     /// Wall-clock time, for `last_failure`.

@@ -46,11 +46,12 @@ impl CircuitBreaker {
     /// # Errors
     ///
     /// As [`call`](Self::call).
-    pub async fn call_async<T, E>(
-        &self,
-        fut: impl Future<Output = Result<T, E>>,
-    ) -> Result<T, CircuitError<E>> {
-        self.call_async_with(fut, |_| true).await
+    // Not an `async fn`: returning the inner future itself saves a layer of state machine.
+    pub fn call_async<'a, T: 'a, E: 'a>(
+        &'a self,
+        fut: impl Future<Output = Result<T, E>> + 'a,
+    ) -> impl Future<Output = Result<T, CircuitError<E>>> + 'a {
+        self.call_async_with(fut, |_: &E| true)
     }
 
     /// [`call_async`](Self::call_async) with [`call_with`](Self::call_with)'s classifier.

@@ -103,7 +103,7 @@ impl Clock for ManualClock {
 pub(crate) mod system {
     #[cfg(all(target_os = "linux", not(miri), not(loom)))]
     mod imp {
-        use std::sync::atomic::{AtomicU8, Ordering};
+        use std::sync::atomic::{AtomicU64, Ordering};
 
         fn read(clock: libc::clockid_t) -> Option<u64> {
             let mut ts = libc::timespec {
@@ -121,24 +121,37 @@ pub(crate) mod system {
             read(libc::CLOCK_MONOTONIC).unwrap_or(0)
         }
 
-        /// 0 = not probed yet, 1 = coarse clock works, 2 = it does not (some sandboxes).
-        static COARSE: AtomicU8 = AtomicU8::new(0);
-        /// The coarse clock's resolution; read once.
-        static RESOLUTION: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        /// The coarse clock's slack: 0 until probed, `UNSUPPORTED` where the coarse clock
+        /// fails (some sandboxes). Written once, then only read: the rejection path must not
+        /// write shared memory.
+        static SLACK: AtomicU64 = AtomicU64::new(0);
+        const UNSUPPORTED: u64 = u64::MAX;
 
         /// A reading no later than `precise_nanos()` and at most `slack` earlier.
         ///
         /// The coarse clock is the time of the last scheduler tick, but the tick handler runs
         /// late: measured on a 4 ms-tick machine, the lag reached 5.2 ms. Twice the resolution
         /// covers that; within the slack of a deadline the precise clock decides.
+        #[inline]
         pub(crate) fn coarse_nanos() -> (u64, u64) {
-            if COARSE.load(Ordering::Relaxed) != 2 {
+            let slack = SLACK.load(Ordering::Relaxed);
+            if slack != 0 && slack != UNSUPPORTED {
                 if let Some(now) = read(libc::CLOCK_MONOTONIC_COARSE) {
-                    COARSE.store(1, Ordering::Relaxed);
-                    let slack = 2 * *RESOLUTION.get_or_init(resolution);
                     return (now, slack);
                 }
-                COARSE.store(2, Ordering::Relaxed);
+            }
+            coarse_first_or_unsupported(slack)
+        }
+
+        #[cold]
+        fn coarse_first_or_unsupported(slack: u64) -> (u64, u64) {
+            if slack == 0 {
+                if let Some(now) = read(libc::CLOCK_MONOTONIC_COARSE) {
+                    let slack = 2 * resolution().max(1);
+                    SLACK.store(slack, Ordering::Relaxed);
+                    return (now, slack);
+                }
+                SLACK.store(UNSUPPORTED, Ordering::Relaxed);
             }
             (precise_nanos(), 0)
         }

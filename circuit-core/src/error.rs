@@ -42,6 +42,17 @@ impl CircuitOpen {
         }
     }
 
+    /// A rejection by an Open breaker, `retry_nanos` before its trial: the rejection path's
+    /// constructor, with no `Duration` arithmetic.
+    #[inline]
+    pub(crate) fn open_for(name: Name, retry_nanos: u64) -> Self {
+        let retry = retry_nanos.saturating_add(1).min(u64::MAX >> STATE_BITS);
+        CircuitOpen {
+            name,
+            packed: retry << STATE_BITS | 1,
+        }
+    }
+
     /// The name of the breaker that rejected the call.
     pub fn name(&self) -> &str {
         self.name.as_str()
@@ -148,6 +159,11 @@ mod tests {
                 );
             }
         }
+        let fast = CircuitOpen::open_for(name, 1_500_000_000);
+        assert_eq!(
+            fast,
+            CircuitOpen::new(name, State::Open, Some(Duration::from_millis(1500)))
+        );
         let longest = crate::MAX_RECOVERY_TIMEOUT;
         assert_eq!(
             CircuitOpen::new(name, State::Open, Some(longest)).retry_after(),

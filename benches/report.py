@@ -51,6 +51,8 @@ def run_benches(runs: int) -> None:
     shutil.rmtree(RUNS_DIR, ignore_errors=True)
     for k in range(runs):
         print(f"run {k + 1} of {runs} ...", file=sys.stderr)
+        # Start each run clean, so no case left over from an older bench is reported.
+        shutil.rmtree(CRITERION, ignore_errors=True)
         subprocess.run(["cargo", "bench", "--bench", "breakers"], cwd=ROOT, check=True)
         shutil.copytree(CRITERION, RUNS_DIR / f"run-{k}")
 

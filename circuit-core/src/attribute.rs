@@ -7,7 +7,6 @@
 //! own code, instead of a mismatch inside generated code.
 
 use crate::error::{CircuitError, CircuitOpen};
-use crate::permit::OnDrop;
 use crate::{registry, CircuitBreaker};
 use std::future::{Future, Ready};
 use std::sync::Arc;
@@ -176,16 +175,23 @@ where
     F: Apply<A>,
     F::Output: SameAs<R>,
 {
-    let Ok(mut permit) = breaker.try_acquire() else {
-        breaker.record_fallback();
-        return fallback.apply(args).same();
-    };
-    // Should the body panic, the unwinding drops the permit, which then reports a failure.
-    permit.on_drop = OnDrop::Failure;
-    let result = body();
-    match settle(breaker, permit, result, exclude) {
-        Some(result) => result,
-        None => fallback.apply(args).same(),
+    let mut counted = false;
+    let result = breaker.call_with(
+        || body().into_result(),
+        |e| {
+            counted = !exclude(e);
+            counted
+        },
+    );
+    match result {
+        Ok(value) => R::from_result(Ok(value)),
+        // An excluded error: the service answered; no fallback.
+        Err(CircuitError::Inner(error)) if !counted => R::from_result(Err(error)),
+        // Rejected, or a counted failure.
+        Err(_) => {
+            breaker.record_fallback();
+            fallback.apply(args).same()
+        }
     }
 }
 
@@ -231,7 +237,9 @@ where
         .await;
     match result {
         Ok(value) => R::from_result(Ok(value)),
+        // An excluded error: the service answered; no fallback.
         Err(CircuitError::Inner(error)) if !counted => R::from_result(Err(error)),
+        // Rejected, or a counted failure.
         Err(_) => {
             breaker.record_fallback();
             fallback.apply(args).into_fallback().await
@@ -243,30 +251,6 @@ fn flatten<E: FromOpen>(error: CircuitError<E>) -> E {
     match error {
         CircuitError::Inner(e) => e,
         CircuitError::Open(open) => E::from_open(open),
-    }
-}
-
-/// Reports the outcome; `None` when the fallback is to run (already counted).
-fn settle<R: CircuitResult>(
-    breaker: &CircuitBreaker,
-    permit: crate::Permit<'_>,
-    result: R,
-    exclude: impl FnOnce(&R::Error) -> bool,
-) -> Option<R> {
-    match result.into_result() {
-        Ok(value) => {
-            permit.success();
-            Some(R::from_result(Ok(value)))
-        }
-        Err(error) if exclude(&error) => {
-            permit.success();
-            Some(R::from_result(Err(error)))
-        }
-        Err(_) => {
-            permit.failure();
-            breaker.record_fallback();
-            None
-        }
     }
 }
 

@@ -32,6 +32,13 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 /// Runs `f` under loom. The preemption bound defaults to 4: every model here explores its
 /// whole space at that bound in a few seconds on two cores (5 takes ~15 s, 6 about a minute);
 /// `LOOM_MAX_PREEMPTIONS` overrides it.
+/// The transitions of a breaker that tripped, waited out its timeout and closed again.
+const TRIPPED_RECOVERED_CLOSED: [(State, State); 3] = [
+    (State::Closed, State::Open),
+    (State::Open, State::HalfOpen),
+    (State::HalfOpen, State::Closed),
+];
+
 fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
@@ -229,14 +236,7 @@ fn racing_trials_close_the_breaker_once() {
         // Two trials always run and close it; the third runs only if it came after the close.
         assert!(ran >= 2);
         assert_eq!(b.state(), State::Closed);
-        assert_eq!(
-            rig.moves(),
-            [
-                (State::Closed, State::Open),
-                (State::Open, State::HalfOpen),
-                (State::HalfOpen, State::Closed)
-            ]
-        );
+        assert_eq!(rig.moves(), TRIPPED_RECOVERED_CLOSED);
         let s = b.snapshot();
         assert_eq!((s.successes, s.rejected), (ran, 3 - ran));
     });
@@ -333,14 +333,7 @@ fn a_failure_admitted_while_closed_does_not_reopen_a_later_half_open() {
         slow.failure(); // stale, racing the trial that closes the breaker
         assert!(ran(&trial.join().unwrap()));
         assert_eq!(b.state(), State::Closed);
-        assert_eq!(
-            rig.moves(),
-            [
-                (State::Closed, State::Open),
-                (State::Open, State::HalfOpen),
-                (State::HalfOpen, State::Closed)
-            ]
-        );
+        assert_eq!(rig.moves(), TRIPPED_RECOVERED_CLOSED);
         let s = b.snapshot();
         assert_eq!(
             (s.failures, s.successes),

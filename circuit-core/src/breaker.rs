@@ -403,7 +403,7 @@ impl CircuitBreaker {
         Some(left.min(self.recovery_timeout_ns.load(Ordering::Relaxed)))
     }
 
-    /// When the last counted failure happened.
+    /// When the last counted failure happened (see [`Snapshot::last_failure`]).
     pub fn last_failure(&self) -> Option<SystemTime> {
         let last = self.last_failure.load(Ordering::Relaxed);
         (last != 0).then(|| UNIX_EPOCH + Duration::from_nanos(last))

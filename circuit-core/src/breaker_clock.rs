@@ -90,12 +90,13 @@ impl BreakerClock {
         self.nanos_left(remaining).map(Duration::from_nanos)
     }
 
-    /// Wall-clock time, for `last_failure`.
+    /// Wall-clock time, for `last_failure`: to the scheduler tick (a few ms) for the system
+    /// clock, which is all a health report needs and costs a quarter of a precise read.
     pub(crate) fn system_time(&self) -> SystemTime {
         if self.custom.load(Ordering::Relaxed) {
             self.clock.read().system_time()
         } else {
-            SystemTime::now()
+            system::wall_coarse()
         }
     }
 }

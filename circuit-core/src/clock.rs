@@ -156,6 +156,15 @@ pub(crate) mod system {
             (precise_nanos(), 0)
         }
 
+        /// Wall-clock time to the last scheduler tick: what `last_failure` needs, for a
+        /// quarter of `SystemTime::now()`'s cost on the failure path.
+        pub(crate) fn wall_coarse() -> std::time::SystemTime {
+            match read(libc::CLOCK_REALTIME_COARSE) {
+                Some(nanos) => std::time::UNIX_EPOCH + std::time::Duration::from_nanos(nanos),
+                None => std::time::SystemTime::now(),
+            }
+        }
+
         fn resolution() -> u64 {
             let mut ts = libc::timespec {
                 tv_sec: 0,
@@ -187,9 +196,13 @@ pub(crate) mod system {
         pub(crate) fn coarse_nanos() -> (u64, u64) {
             (precise_nanos(), 0)
         }
+
+        pub(crate) fn wall_coarse() -> std::time::SystemTime {
+            std::time::SystemTime::now()
+        }
     }
 
-    pub(crate) use imp::{coarse_nanos, precise_nanos};
+    pub(crate) use imp::{coarse_nanos, precise_nanos, wall_coarse};
 }
 
 #[cfg(test)]

@@ -16,7 +16,8 @@ pub struct Snapshot {
     pub failure_count: u32,
     /// Successful trial calls in the current HalfOpen period (0 in other states).
     pub success_count: u32,
-    /// When the last counted failure happened.
+    /// When the last counted failure happened: to the scheduler tick (a few milliseconds) on
+    /// the system clock, exact on a custom clock.
     pub last_failure: Option<SystemTime>,
     /// Calls that succeeded, excluded errors included.
     pub successes: u64,

@@ -11,6 +11,7 @@
 //! order the linker put them in: among the declarations that give any setting, the first by
 //! source location (file, then line, then column); if none gives a setting, the defaults.
 
+use crate::settings::Settings;
 use crate::{Config, Registry};
 use std::cmp::Reverse;
 use std::time::Duration;
@@ -33,32 +34,30 @@ pub struct Declaration {
 inventory::collect!(Declaration);
 
 impl Declaration {
+    /// The attribute's literals as settings. (The expansion writes a `Declaration` literal in
+    /// the user's crate, where the `#[non_exhaustive]` `Settings` cannot be written, hence the
+    /// fields of its own.)
+    fn settings(&self) -> Settings {
+        Settings {
+            failure_threshold: self.failure_threshold,
+            success_threshold: self.success_threshold,
+            recovery_timeout: self.recovery_timeout,
+            half_open_max_calls: self.half_open_max_calls,
+        }
+    }
+
     /// The configuration the attribute's literals describe, on top of the defaults. The
     /// attribute checked every literal at compile time; should a combination still be refused
     /// here, the defaults stand in rather than a panic.
     pub fn config(&self) -> Config {
-        let mut builder = Config::builder();
-        if let Some(n) = self.failure_threshold {
-            builder = builder.failure_threshold(n);
-        }
-        if let Some(n) = self.success_threshold {
-            builder = builder.success_threshold(n);
-        }
-        if let Some(n) = self.half_open_max_calls {
-            builder = builder.half_open_max_calls(n);
-        }
-        if let Some(t) = self.recovery_timeout {
-            builder = builder.recovery_timeout(t);
-        }
-        builder.build().unwrap_or_default()
+        self.settings()
+            .apply(&Config::default())
+            .unwrap_or_default()
     }
 
     /// Whether the attribute gave any setting, rather than relying on the defaults.
     fn gives_settings(&self) -> bool {
-        self.failure_threshold.is_some()
-            || self.success_threshold.is_some()
-            || self.half_open_max_calls.is_some()
-            || self.recovery_timeout.is_some()
+        !self.settings().is_empty()
     }
 
     /// Sorts before every other declaration of its name that should lose to it.

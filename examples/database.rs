@@ -12,7 +12,8 @@
 //! DB_CIRCUIT_BREAKER_RECOVERY_TIMEOUT=soon cargo run --example database   # refused
 //! ```
 
-use circuit_core::{registry, CircuitBreaker, CircuitError, Config, EnvConfig};
+use circuit_core::config::EnvConfig;
+use circuit_core::{registry, CircuitBreaker, CircuitError, Config};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::sleep;

@@ -17,11 +17,11 @@ if ! command -v valgrind >/dev/null 2>&1; then
   exit 1
 fi
 
-# tests/memory.rs is left out: it measures resident memory, which valgrind's allocator (it
+# tests/reliability_memory.rs is left out: it measures resident memory, which valgrind's allocator (it
 # holds freed blocks back to catch use-after-free) makes grow; its churn of state changes runs
 # here anyway in the stress and property tests.
 binaries=$(cargo test --workspace --no-run 2>&1 \
-  | sed -n 's/^ *Executable .*(\(.*\))$/\1/p' | grep -v '/memory-')
+  | sed -n 's/^ *Executable .*(\(.*\))$/\1/p' | grep -v '/reliability_memory-')
 
 # The proc-macro crate's test binary links libstd dynamically.
 export LD_LIBRARY_PATH="$(rustc --print target-libdir)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"

@@ -288,10 +288,10 @@ fn the_largest_half_open_max_calls_the_attribute_accepts_is_the_runtimes() {
     let config = widest::breaker().config();
     assert_eq!(
         config.half_open_max_calls(),
-        circuit_core::MAX_HALF_OPEN_CALLS
+        circuit_core::config::MAX_HALF_OPEN_CALLS
     );
     assert_eq!(
         config.success_threshold(),
-        circuit_core::MAX_HALF_OPEN_CALLS
+        circuit_core::config::MAX_HALF_OPEN_CALLS
     );
 }

@@ -56,9 +56,9 @@
 //!   `circuit_breaker_calls_total`.
 //! - [`Registry::health_report`]: per breaker state, consecutive failures, health, last
 //!   failure and retry-after; JSON with feature `serde`.
-//! - [`EnvConfig`]: `CIRCUIT_<NAME>_FAILURE_THRESHOLD` and the like, or a prefix of your
+//! - [`config::EnvConfig`]: `CIRCUIT_<NAME>_FAILURE_THRESHOLD` and the like, or a prefix of your
 //!   choice (`DB_CIRCUIT_BREAKER_*`); every bad value reported at once, none applied.
-//! - `FileConfig` (feature `serde`, `toml` for TOML): shared sections and per-breaker
+//! - `config::FileConfig` (feature `serde`, `toml` for TOML): shared sections and per-breaker
 //!   instances; errors carry the path, line and column of the value.
 //! - [`Registry::force_open`], [`Registry::disable`], [`Registry::reset`] by name, for an
 //!   admin endpoint.
@@ -71,62 +71,37 @@
 #![warn(unreachable_pub)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod attribute;
-mod breaker;
-mod breaker_clock;
-mod cache;
-mod call;
-pub mod clock;
-mod config;
-mod declare;
-mod error;
-mod events;
-mod name;
-mod permit;
-mod registry;
-mod snapshot;
-mod state;
-mod sync;
-mod totals;
-mod word;
+// One folder per concern; each folder's first lines say what it holds.
+mod breaker; // one breaker: state word, admission, outcomes, permits, calls, totals, names
+pub mod clock; // time: the clock trait, system and manual clocks, a breaker's swappable clock
+pub mod config; // Config and its sources: settings, environment, files, the value grammar
+mod events; // transitions, their ordered delivery to listeners, tracing
+pub mod fallback_cache; // the last good result per key
+mod macro_support; // what #[circuit_breaker] expands to call; reached only through __private
+mod registry; // named breakers, declarations from the attribute, administration by name
+pub mod report; // snapshot, health report, Prometheus
+mod sync; // std or loom primitives, so the same code is model-checked
 
-// Observability and configuration (issue 6).
-mod admin;
-mod env;
-#[cfg(feature = "serde")]
-mod file;
-mod health;
+pub use breaker::error::{CircuitError, CircuitOpen};
+pub use breaker::permit::Permit;
+pub use breaker::state::State;
+pub use breaker::CircuitBreaker;
+#[doc = include_str!("macro_support/attribute.md")]
+pub use circuit_macros::circuit_breaker;
+pub use config::{Config, ConfigBuilder, ConfigError};
+pub use events::{Reason, Transition};
+pub use fallback_cache::FallbackCache;
+pub use registry::{registry, Registry, UnknownBreaker};
+pub use report::Snapshot;
+
 #[cfg(feature = "prometheus")]
 #[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
-pub mod prometheus;
-mod settings;
-#[cfg(feature = "tracing")]
-mod trace;
-
-pub use breaker::CircuitBreaker;
-pub use cache::{FallbackCache, DEFAULT_CACHE_CAPACITY, DEFAULT_CACHE_TTL};
-#[doc = include_str!("circuit_breaker_attribute.md")]
-pub use circuit_macros::circuit_breaker;
-pub use config::{Config, ConfigBuilder, ConfigError, MAX_HALF_OPEN_CALLS, MAX_RECOVERY_TIMEOUT};
-pub use error::{CircuitError, CircuitOpen};
-pub use events::{Reason, Transition};
-pub use permit::Permit;
-pub use registry::{registry, Registry};
-pub use snapshot::Snapshot;
-pub use state::State;
-
-pub use admin::UnknownBreaker;
-pub use env::{EnvConfig, EnvError, EnvProblem, DEFAULT_ENV_PREFIX};
-#[cfg(feature = "serde")]
-#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
-pub use file::{FileConfig, FileError, FileProblem};
-pub use health::{BreakerHealth, HealthReport};
-pub use settings::Settings;
+pub use report::prometheus;
 
 /// What the `#[circuit_breaker]` expansion names. Not public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::attribute::*;
-    pub use crate::declare::Declaration;
+    pub use crate::macro_support::*;
+    pub use crate::registry::declarations::Declaration;
     pub use inventory;
 }

@@ -25,7 +25,7 @@ const KEYS: &[&str] = &[
 const DEFAULT_SUCCESS_THRESHOLD: u32 = 3;
 const DEFAULT_HALF_OPEN_MAX_CALLS: u32 = 3;
 
-/// The largest `half_open_max_calls`, as `circuit_core::MAX_HALF_OPEN_CALLS` (the state word
+/// The largest `half_open_max_calls`, as `circuit_core::config::MAX_HALF_OPEN_CALLS` (the state word
 /// counts trial calls in 20 bits); a test in the root package keeps the two equal.
 const MAX_HALF_OPEN_CALLS: u32 = (1 << 20) - 1;
 

@@ -2,7 +2,7 @@
 
 use syn::LitStr;
 
-/// The longest timeout accepted, as in `circuit_core::MAX_RECOVERY_TIMEOUT` (365 days): the
+/// The longest timeout accepted, as in `circuit_core::config::MAX_RECOVERY_TIMEOUT` (365 days): the
 /// attribute refuses at compile time what `Config::build()` would refuse at run time.
 const MAX_MILLIS: u64 = 365 * 24 * 60 * 60 * 1000;
 

@@ -1,5 +1,11 @@
-//! Helpers shared by the behaviour tests.
+//! Helpers shared by the test binaries: breakers on a manual clock, recorded transitions
+//! ([`mod.rs`](self)), and driving futures by hand with deliberate panics kept quiet
+//! ([`drive`]). Each binary uses some of them.
 #![allow(dead_code)]
+
+mod drive;
+#[allow(unused_imports)]
+pub use drive::*;
 
 use circuit_core::clock::ManualClock;
 use circuit_core::{CircuitBreaker, CircuitError, Config, Transition};

@@ -9,71 +9,11 @@
 //! A listener may therefore read the breaker, change its state (the new transition is queued
 //! and delivered after the current one) or register another listener.
 
+use super::Transition;
 use crate::sync::Mutex;
-use crate::State;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-
-/// One change of a breaker's state, as listeners see it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Transition {
-    /// The breaker's name.
-    pub name: String,
-    /// The state it left.
-    pub from: State,
-    /// The state it entered.
-    pub to: State,
-    /// Why it changed.
-    pub reason: Reason,
-}
-
-impl fmt::Display for Transition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {} -> {} {}",
-            self.name, self.from, self.to, self.reason
-        )
-    }
-}
-
-/// Why a breaker changed state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Reason {
-    /// Closed to Open: this many consecutive failures reached `failure_threshold`.
-    FailureThreshold(u32),
-    /// Open to HalfOpen: the recovery timeout passed.
-    RecoveryTimeout,
-    /// HalfOpen to Open: a trial call failed.
-    TrialFailed,
-    /// HalfOpen to Closed: this many trial calls succeeded.
-    TrialsSucceeded(u32),
-    /// [`force_open`](crate::CircuitBreaker::force_open) was called.
-    ForcedOpen,
-    /// [`disable`](crate::CircuitBreaker::disable) was called.
-    Disabled,
-    /// [`reset`](crate::CircuitBreaker::reset) was called.
-    Reset,
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Reason::FailureThreshold(1) => f.write_str("after a failure"),
-            Reason::FailureThreshold(n) => write!(f, "after {n} consecutive failures"),
-            Reason::RecoveryTimeout => f.write_str("after the recovery timeout"),
-            Reason::TrialFailed => f.write_str("after a trial call failed"),
-            Reason::TrialsSucceeded(1) => f.write_str("after a successful trial call"),
-            Reason::TrialsSucceeded(n) => write!(f, "after {n} successful trial calls"),
-            Reason::ForcedOpen => f.write_str("by force_open"),
-            Reason::Disabled => f.write_str("by disable"),
-            Reason::Reset => f.write_str("by reset"),
-        }
-    }
-}
 
 type Listener = Arc<dyn Fn(&Transition) + Send + Sync>;
 
@@ -148,7 +88,7 @@ impl Events {
     fn deliver(&self, transition: &Transition) {
         // Logged here, once per transition and in order, rather than on the call path.
         #[cfg(feature = "tracing")]
-        crate::trace::transition(transition);
+        crate::events::trace::transition(transition);
         let listeners = Arc::clone(&self.listeners.lock());
         for listener in listeners.iter() {
             // A listener that panics must not stop the others nor poison the breaker; its panic
@@ -174,6 +114,8 @@ impl fmt::Debug for Events {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::Reason;
+    use crate::State;
 
     fn next(e: u32) -> u32 {
         e + 1

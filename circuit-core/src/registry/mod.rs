@@ -1,4 +1,11 @@
-//! The process-wide registry of named breakers.
+//! The process-wide registry of named breakers: lookup and creation by name, the breakers that
+//! `#[circuit_breaker]` attributes declare ([`declarations`]), and administration by name for
+//! an admin endpoint ([`admin`]).
+
+mod admin;
+pub(crate) mod declarations;
+
+pub use admin::UnknownBreaker;
 
 use crate::{CircuitBreaker, Config, Snapshot, State};
 use parking_lot::{Mutex, RwLock};
@@ -11,7 +18,7 @@ use std::sync::{Arc, LazyLock};
 pub fn registry() -> &'static Registry {
     static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
         let registry = Registry::new();
-        crate::declare::create_declared(&registry);
+        crate::registry::declarations::create_declared(&registry);
         registry
     });
     &REGISTRY
@@ -111,7 +118,7 @@ impl Registry {
 }
 
 fn breaker_name(breaker: &Arc<CircuitBreaker>) -> &'static str {
-    crate::name::intern(breaker.name()).as_str()
+    crate::breaker::name::intern(breaker.name()).as_str()
 }
 
 impl std::fmt::Debug for Registry {

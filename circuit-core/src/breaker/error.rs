@@ -1,6 +1,6 @@
 //! What a protected call returns when it did not run, or ran and failed.
 
-use crate::name::Name;
+use crate::breaker::name::Name;
 use crate::State;
 use std::fmt;
 use std::time::Duration;
@@ -145,7 +145,7 @@ mod tests {
     #[test]
     fn two_words_that_round_trip_state_and_retry_after() {
         assert_eq!(std::mem::size_of::<CircuitOpen>(), 16);
-        let name = crate::name::intern("error-test");
+        let name = crate::breaker::name::intern("error-test");
         for state in [State::Open, State::HalfOpen, State::ForcedOpen] {
             for retry in [
                 None,
@@ -164,7 +164,7 @@ mod tests {
             fast,
             CircuitOpen::new(name, State::Open, Some(Duration::from_millis(1500)))
         );
-        let longest = crate::MAX_RECOVERY_TIMEOUT;
+        let longest = crate::config::MAX_RECOVERY_TIMEOUT;
         assert_eq!(
             CircuitOpen::new(name, State::Open, Some(longest)).retry_after(),
             Some(longest)

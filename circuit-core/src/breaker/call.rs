@@ -1,7 +1,7 @@
 //! Running a call through a breaker: sync and async, with an optional classifier of errors.
 
-use crate::error::CircuitError;
-use crate::permit::{OnDrop, Permit};
+use crate::breaker::error::CircuitError;
+use crate::breaker::permit::{OnDrop, Permit};
 use crate::CircuitBreaker;
 use std::future::{poll_fn, Future};
 use std::pin::pin;

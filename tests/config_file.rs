@@ -2,7 +2,8 @@
 //! refused with their location.
 
 use circuit_core::clock::ManualClock;
-use circuit_core::{Config, FileConfig, FileError, Registry, State};
+use circuit_core::config::{FileConfig, FileError};
+use circuit_core::{Config, Registry, State};
 use std::time::Duration;
 
 const FILE: &str = r#"

@@ -1,7 +1,20 @@
-//! A breaker's settings, built and checked by [`ConfigBuilder`].
+//! Configuration: a breaker's [`Config`], built and checked by [`ConfigBuilder`], and the
+//! sources that lay [`Settings`] over it by breaker name: the environment ([`EnvConfig`]) and
+//! files ([`FileConfig`], feature `serde`).
 
+mod env;
+#[cfg(feature = "serde")]
+mod file;
+pub(crate) mod settings;
+
+pub use env::{EnvConfig, EnvError, EnvProblem, DEFAULT_ENV_PREFIX};
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+pub use file::{FileConfig, FileError, FileProblem};
+pub use settings::Settings;
+
+use crate::breaker::word::MAX_TRIAL_CALLS;
 use crate::clock::Clock;
-use crate::word::MAX_TRIAL_CALLS;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;

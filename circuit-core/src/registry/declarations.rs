@@ -11,7 +11,7 @@
 //! order the linker put them in: among the declarations that give any setting, the first by
 //! source location (file, then line, then column); if none gives a setting, the defaults.
 
-use crate::settings::Settings;
+use crate::config::settings::Settings;
 use crate::{Config, Registry};
 use std::cmp::Reverse;
 use std::time::Duration;

@@ -1,6 +1,5 @@
 //! Helpers of the reliability tests (stress, property, leak): driving futures by hand and
 //! keeping deliberate panics quiet.
-#![allow(dead_code)]
 
 use std::future::Future;
 use std::pin::pin;

@@ -2,7 +2,8 @@
 //! the process environment.
 
 use circuit_core::clock::ManualClock;
-use circuit_core::{Config, EnvConfig, Registry, State};
+use circuit_core::config::EnvConfig;
+use circuit_core::{Config, Registry, State};
 use std::time::Duration;
 
 fn created(registry: &Registry, name: &str) -> Config {

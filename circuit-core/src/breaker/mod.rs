@@ -1,17 +1,28 @@
-//! The circuit breaker: admission and outcomes on the packed state word, administration, and
-//! the calls that wrap them.
+//! One breaker: the packed state word ([`word`]), admission and outcomes on it, the permits
+//! that carry a call's outcome back ([`permit`]), the call wrappers ([`call`]), the totals kept
+//! without a shared write ([`totals`]), interned names ([`name`]), the states users see
+//! ([`state`]) and what a rejected or failed call returns ([`error`]).
 
-use crate::breaker_clock::BreakerClock;
+mod call;
+pub(crate) mod error;
+pub(crate) mod name;
+pub(crate) mod permit;
+pub(crate) mod state;
+pub(crate) mod totals;
+pub(crate) mod word;
+
+use crate::breaker::error::CircuitOpen;
+use crate::breaker::permit::Permit;
+use crate::breaker::totals::{Total, Totals};
+use crate::breaker::word::{Tag, Word};
+use crate::clock::swappable::BreakerClock;
 use crate::config::Config;
-use crate::error::CircuitOpen;
-use crate::events::{Events, Reason, Transition};
-use crate::name::{self, Name};
-use crate::permit::Permit;
-use crate::snapshot::Snapshot;
+use crate::events::delivery::Events;
+use crate::events::{Reason, Transition};
+use crate::report::Snapshot;
 use crate::sync::{AtomicU64, Ordering};
-use crate::totals::{Total, Totals};
-use crate::word::{Tag, Word};
 use crate::State;
+use name::Name;
 use parking_lot::Mutex;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -32,7 +43,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// # Ok::<(), circuit_core::ConfigError>(())
 /// ```
 pub struct CircuitBreaker {
-    /// Everything the call path decides on; see [`crate::word`].
+    /// Everything the call path decides on; see [`crate::breaker::word`].
     word: AtomicU64,
     name: Name,
     /// The thresholds, mirrored out of `config` so the call path reads them without a lock.

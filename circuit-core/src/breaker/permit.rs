@@ -1,6 +1,6 @@
 //! A permission to run one call, and the report of how it went.
 
-use crate::word::Word;
+use crate::breaker::word::Word;
 use crate::CircuitBreaker;
 use std::fmt;
 use std::mem::ManuallyDrop;

@@ -7,17 +7,17 @@
 //! What the threads interleave differs from run to run; what is asserted holds in every
 //! interleaving. A watchdog turns a deadlock into a failure with a message.
 
-mod support;
+mod common;
 
 use circuit_core::clock::ManualClock;
 use circuit_core::{CircuitBreaker, CircuitError, Config, Reason, State, Transition};
+use common::{poll_once, quiet_deliberate_panics, DELIBERATE};
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
-use support::{poll_once, quiet_deliberate_panics, DELIBERATE};
 
 const WORKERS: usize = 6;
 const ROUNDS: usize = 200;

@@ -68,11 +68,11 @@ fn a_success_threshold_above_half_open_max_calls_is_refused() {
 #[test]
 fn a_half_open_limit_beyond_what_the_breaker_counts_is_refused() {
     let err = Config::builder()
-        .half_open_max_calls(circuit_core::MAX_HALF_OPEN_CALLS + 1)
+        .half_open_max_calls(circuit_core::config::MAX_HALF_OPEN_CALLS + 1)
         .build()
         .unwrap_err();
     assert_eq!(err.field(), "half_open_max_calls");
     assert!(err
         .to_string()
-        .contains(&(circuit_core::MAX_HALF_OPEN_CALLS + 1).to_string()));
+        .contains(&(circuit_core::config::MAX_HALF_OPEN_CALLS + 1).to_string()));
 }

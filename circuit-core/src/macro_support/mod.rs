@@ -6,12 +6,12 @@
 //! gets the function's shape wrong reads one sentence about the attribute, spanned on their
 //! own code, instead of a mismatch inside generated code.
 
-use crate::error::{CircuitError, CircuitOpen};
+use crate::breaker::error::{CircuitError, CircuitOpen};
 use crate::{registry, CircuitBreaker};
 use std::future::{Future, Ready};
 use std::sync::Arc;
 
-use crate::declare::Declaration;
+use crate::registry::declarations::Declaration;
 
 /// The breaker of one annotated function, from the process-wide registry: created from the
 /// declaration if the registry has not already created it at start-up.

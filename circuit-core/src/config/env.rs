@@ -6,7 +6,7 @@
 //! `DB_CIRCUIT_BREAKER_FAILURE_THRESHOLD` and so on. Every value is checked before any is
 //! applied, and every bad one is reported, so an operator fixes them all in one round.
 
-use crate::settings::{Setting, Settings};
+use crate::config::settings::{Setting, Settings};
 use crate::{Config, Registry};
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -18,7 +18,8 @@ pub const DEFAULT_ENV_PREFIX: &str = "CIRCUIT";
 /// Which breakers read which environment variables.
 ///
 /// ```
-/// use circuit_core::{EnvConfig, Registry};
+/// use circuit_core::config::EnvConfig;
+/// use circuit_core::Registry;
 /// use std::time::Duration;
 ///
 /// let registry = Registry::new();
@@ -36,7 +37,7 @@ pub const DEFAULT_ENV_PREFIX: &str = "CIRCUIT";
 ///     registry.get_or_create("database", Default::default()).config().recovery_timeout(),
 ///     Duration::from_secs(90),
 /// );
-/// # Ok::<(), circuit_core::EnvError>(())
+/// # Ok::<(), circuit_core::config::EnvError>(())
 /// ```
 ///
 /// Values: the thresholds and `HALF_OPEN_MAX_CALLS` are whole numbers; `RECOVERY_TIMEOUT` is

@@ -7,7 +7,7 @@
 //! fault (`instances.user-service.failure_threshold`), which any format can report, via
 //! `serde_path_to_error`.
 
-use crate::settings::{check_alone, parse_duration, Setting, Settings};
+use crate::config::settings::{check_alone, parse_duration, Setting, Settings};
 use crate::{Config, Registry};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
@@ -82,7 +82,7 @@ impl FileConfig {
     /// Reads a configuration from TOML text.
     ///
     /// ```
-    /// use circuit_core::FileConfig;
+    /// use circuit_core::config::FileConfig;
     ///
     /// let err = FileConfig::from_toml("[instances.db]\nfailure_threshold = 0\n").unwrap_err();
     /// assert_eq!(

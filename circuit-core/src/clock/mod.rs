@@ -1,6 +1,8 @@
 //! Where a breaker's time comes from: the system's monotonic clock in production, a
 //! [`ManualClock`] in tests, so that no test ever sleeps until a timeout.
 
+pub(crate) mod swappable;
+
 use crate::sync::{AtomicU64, Ordering};
 use std::fmt;
 use std::sync::Arc;

@@ -5,17 +5,17 @@
 //! last step's result (down to a rejection's state and `retry_after`), and the transitions
 //! the listeners heard.
 
+mod common;
 mod reference;
-mod support;
 
 use circuit_core::clock::ManualClock;
 use circuit_core::{CircuitBreaker, CircuitError, CircuitOpen, Config, Permit, State};
+use common::{poll_once, quiet_deliberate_panics, DELIBERATE};
 use proptest::prelude::*;
 use reference::{Limits, Model, Rejection, Ticket};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::{poll_once, quiet_deliberate_panics, DELIBERATE};
 
 /// Permits held at once, at most: enough for every trial slot and a stale one or two.
 const MAX_HELD: usize = 4;

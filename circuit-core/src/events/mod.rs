@@ -1,0 +1,70 @@
+//! What listeners hear: one [`Transition`] per change of a breaker's state, with its
+//! [`Reason`], delivered each exactly once and in order ([`delivery`]), and one `tracing`
+//! event per transition ([`trace`], feature `tracing`).
+
+pub(crate) mod delivery;
+#[cfg(feature = "tracing")]
+pub(crate) mod trace;
+
+use crate::State;
+use std::fmt;
+
+/// One change of a breaker's state, as listeners see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Transition {
+    /// The breaker's name.
+    pub name: String,
+    /// The state it left.
+    pub from: State,
+    /// The state it entered.
+    pub to: State,
+    /// Why it changed.
+    pub reason: Reason,
+}
+
+impl fmt::Display for Transition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} -> {} {}",
+            self.name, self.from, self.to, self.reason
+        )
+    }
+}
+
+/// Why a breaker changed state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reason {
+    /// Closed to Open: this many consecutive failures reached `failure_threshold`.
+    FailureThreshold(u32),
+    /// Open to HalfOpen: the recovery timeout passed.
+    RecoveryTimeout,
+    /// HalfOpen to Open: a trial call failed.
+    TrialFailed,
+    /// HalfOpen to Closed: this many trial calls succeeded.
+    TrialsSucceeded(u32),
+    /// [`force_open`](crate::CircuitBreaker::force_open) was called.
+    ForcedOpen,
+    /// [`disable`](crate::CircuitBreaker::disable) was called.
+    Disabled,
+    /// [`reset`](crate::CircuitBreaker::reset) was called.
+    Reset,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::FailureThreshold(1) => f.write_str("after a failure"),
+            Reason::FailureThreshold(n) => write!(f, "after {n} consecutive failures"),
+            Reason::RecoveryTimeout => f.write_str("after the recovery timeout"),
+            Reason::TrialFailed => f.write_str("after a trial call failed"),
+            Reason::TrialsSucceeded(1) => f.write_str("after a successful trial call"),
+            Reason::TrialsSucceeded(n) => write!(f, "after {n} successful trial calls"),
+            Reason::ForcedOpen => f.write_str("by force_open"),
+            Reason::Disabled => f.write_str("by disable"),
+            Reason::Reset => f.write_str("by reset"),
+        }
+    }
+}

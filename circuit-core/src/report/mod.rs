@@ -1,0 +1,12 @@
+//! Reports on breakers: one breaker's [`Snapshot`], a registry's [`HealthReport`], and
+//! Prometheus metrics read at scrape time ([`prometheus`], feature
+//! `prometheus`).
+
+mod health;
+#[cfg(feature = "prometheus")]
+#[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
+pub mod prometheus;
+mod snapshot;
+
+pub use health::{BreakerHealth, HealthReport};
+pub use snapshot::Snapshot;

@@ -251,7 +251,7 @@ fn attribute(c: &mut Criterion) {
 }
 
 /// Target 7: allocations per call, on every path above (printed; the test
-/// `tests/zero_allocations.rs` asserts the same for circuit).
+/// `tests/reliability_zero_allocations.rs` asserts the same for circuit).
 fn allocations(_: &mut Criterion) {
     const CALLS: u64 = 100_000;
     let (cb, open) = (circuit(), open_circuit());

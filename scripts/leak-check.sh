@@ -17,9 +17,9 @@ if ! command -v valgrind >/dev/null 2>&1; then
   exit 1
 fi
 
-# tests/reliability_memory.rs is left out: it measures resident memory, which valgrind's allocator (it
-# holds freed blocks back to catch use-after-free) makes grow; its churn of state changes runs
-# here anyway in the stress and property tests.
+# tests/reliability_memory.rs is left out: it measures resident memory, which valgrind's
+# allocator (it holds freed blocks back to catch use-after-free) makes grow; its churn of state
+# changes runs here anyway in the stress and property tests.
 binaries=$(cargo test --workspace --no-run 2>&1 \
   | sed -n 's/^ *Executable .*(\(.*\))$/\1/p' | grep -v '/reliability_memory-')
 

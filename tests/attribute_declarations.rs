@@ -1,7 +1,11 @@
 //! Every breaker an attribute declares is in the registry from program start, and attributes
 //! that give one name different settings resolve to one choice, the same on every run.
 //!
-//! Its own test binary: nothing here calls the functions before the registry is read.
+//! Keep this file a test binary of its own: it tests the process-wide registry as the program
+//! starts it, from the declarations linked into this binary. Nothing here calls a function
+//! before the registry is read; tests of other files in the same process could call these
+//! breakers first, `configure` them, or link in declarations of their own for the same names,
+//! and the first-by-location rule would then be choosing among other files' attributes.
 
 mod common;
 

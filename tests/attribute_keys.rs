@@ -1,5 +1,5 @@
 //! Every key of `#[circuit_breaker]`, through sync functions: each test reads like a rule of
-//! DESIGN.md, with its own breaker and a manual clock.
+//! `docs/design.md`, with its own breaker and a manual clock.
 
 mod common;
 

@@ -1,5 +1,5 @@
-//! The seed design's state diagram: Closed -(5 failures)-> Open -(60 s)-> HalfOpen, then
-//! success after success to Closed, or one failure back to Open.
+//! The design's state diagram, with the defaults: Closed -(5 failures)-> Open -(60 s)->
+//! HalfOpen, then success after success to Closed, or one failure back to Open.
 
 mod common;
 use circuit_core::State;

@@ -1,4 +1,4 @@
-//! Config: the seed's defaults, and refusals that name the field and value.
+//! Config: the defaults, and refusals that name the field and value.
 
 use circuit_core::{Config, ConfigError};
 use std::time::Duration;

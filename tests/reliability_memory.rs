@@ -1,6 +1,9 @@
 //! Leak check: millions of state changes keep resident memory flat, with no listener and with
-//! one. (recloser was measured growing by about 94 MB per million transitions.) One test in
-//! its own binary, so no other test's allocations move the reading.
+//! one. (recloser was measured growing by about 94 MB per million transitions.)
+//!
+//! Keep this file a test binary of its own, with its one test: it reads the resident memory of
+//! the whole process (`VmRSS`), so any other test running in the same process, on another
+//! thread, would move the reading with its own allocations and fail or mask a leak.
 #![cfg(target_os = "linux")]
 
 use circuit_core::clock::ManualClock;

@@ -1,6 +1,6 @@
 //! Property: random sequences of calls (successes, counted and excluded errors, panics,
 //! cancelled futures, permits held and reported late), administration and clock moves, run
-//! one at a time against a breaker and against the reference model of DESIGN.md in
+//! one at a time against a breaker and against the reference model of `docs/design.md` in
 //! `reference/`. After every step they agree on the state, the counters, the totals, the
 //! last step's result (down to a rejection's state and `retry_after`), and the transitions
 //! the listeners heard.

@@ -1,5 +1,9 @@
 //! The call path allocates nothing: success, failure below the threshold, rejection, a
 //! half-open trial, and an async call on a ready future. A counting global allocator proves it.
+//!
+//! Keep this file a test binary of its own: `#[global_allocator]` replaces the allocator of the
+//! whole binary, so every test sharing it would run on the counting allocator, and a binary can
+//! have only one (a second file declaring its own would not build).
 
 use circuit_core::clock::ManualClock;
 use circuit_core::{CircuitBreaker, Config};

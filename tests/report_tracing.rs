@@ -1,5 +1,11 @@
 //! Feature `tracing`: one event per transition, at a level that says what it means, and
 //! nothing per call.
+//!
+//! Keep this file a test binary of its own: `tracing` caches, for the whole process, whether
+//! anyone listens at each event's call site, decided by the first thread to reach it. Every
+//! test here installs its recording subscriber first; in a binary shared with tests that make
+//! breakers change state without a subscriber, one of those could reach circuit-core's
+//! transition event first, cache "nobody listens", and the recorder here would miss events.
 
 mod common;
 use circuit_core::clock::ManualClock;

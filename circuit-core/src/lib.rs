@@ -47,13 +47,31 @@
 //! no lock, no allocation, no shared write. A rejection reads a coarse clock (a few
 //! nanoseconds), not the precise one, except within one clock tick of the deadline.
 //!
+//! # Where things are
+//!
+//! The crate root holds what most code needs: [`circuit_breaker`] (the attribute),
+//! [`registry()`], [`Registry`], [`CircuitBreaker`], [`Config`] and its [`ConfigBuilder`],
+//! [`State`], the errors [`CircuitError`], [`CircuitOpen`] and [`ConfigError`], and
+//! [`Snapshot`], [`Transition`], [`Permit`] and [`FallbackCache`]. The rest has a module each:
+//!
+//! - [`config`]: where configuration comes from. [`config::EnvConfig`] (environment
+//!   variables), `config::FileConfig` (files, feature `serde`), the partial
+//!   [`config::Settings`] both produce, and the limits [`config::MAX_HALF_OPEN_CALLS`] and
+//!   [`config::MAX_RECOVERY_TIMEOUT`].
+//! - [`report`]: what the breakers report. [`report::Snapshot`], the health report
+//!   ([`report::HealthReport`], [`report::BreakerHealth`]) and, with feature `prometheus`,
+//!   the `report::prometheus` collector (also at `circuit_core::prometheus`).
+//! - [`clock`]: the [`Clock`](clock::Clock) trait, the system clock and the
+//!   [`ManualClock`](clock::ManualClock) for tests.
+//! - [`fallback_cache`]: [`FallbackCache`] and its defaults.
+//!
 //! # Observing and configuring
 //!
 //! - Every transition is a `tracing` event (feature `tracing`, on by default): WARN when
 //!   calls start being rejected, INFO when they flow again. Nothing is logged per call.
-//! - `prometheus::RegistryCollector` (feature `prometheus`) reads the registry at scrape
-//!   time: `circuit_breaker_state`, `circuit_breaker_failures_total`,
-//!   `circuit_breaker_calls_total`.
+//! - `report::prometheus::RegistryCollector` (feature `prometheus`) reads the registry at
+//!   scrape time: `circuit_breaker_state`, `circuit_breaker_in_state`,
+//!   `circuit_breaker_failures_total`, `circuit_breaker_calls_total`.
 //! - [`Registry::health_report`]: per breaker state, consecutive failures, health, last
 //!   failure and retry-after; JSON with feature `serde`.
 //! - [`config::EnvConfig`]: `CIRCUIT_<NAME>_FAILURE_THRESHOLD` and the like, or a prefix of your

@@ -1,6 +1,6 @@
-//! A reference model of DESIGN.md's semantics, written from the text and not from the
-//! implementation: plain fields, one call at a time, time in whole milliseconds. The property
-//! test runs it beside a real breaker and compares them after every step.
+//! A reference model of the design's semantics (`docs/design.md`), written from the text and
+//! not from the implementation: plain fields, one call at a time, time in whole milliseconds.
+//! The property test runs it beside a real breaker and compares them after every step.
 #![allow(dead_code)]
 
 use circuit_core::State;

@@ -1,4 +1,4 @@
-//! The seed design's state diagram: Closed -(5 failures)-> Open -(60 s)-> HalfOpen, then
+//! The design's state diagram: Closed -(5 failures)-> Open -(60 s)-> HalfOpen, then
 //! success after success to Closed, or one failure back to Open.
 
 mod common;

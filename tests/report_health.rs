@@ -1,4 +1,4 @@
-//! The health report: the seed's status report, per breaker, and its JSON shape.
+//! The health report: the design's status report, per breaker, and its JSON shape.
 
 use circuit_core::clock::{Clock, ManualClock};
 use circuit_core::{Config, Registry, State};

@@ -124,7 +124,7 @@ fn breaker(registry: &Registry, name: &str, clock: &ManualClock) -> Arc<CircuitB
 }
 
 #[test]
-fn families_have_the_seeds_names_and_types() {
+fn families_have_the_designs_names_and_types() {
     let registry = Arc::new(Registry::new());
     breaker(&registry, "user-service", &ManualClock::new());
     let m = scrape(&registry);

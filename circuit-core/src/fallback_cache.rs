@@ -1,4 +1,4 @@
-//! The seed design's fallback cache: the last good result per key, served for a while when the
+//! The fallback cache of the design: the last good result per key, served for a while when the
 //! service behind a breaker is down.
 
 use crate::clock::{Clock, SystemClock};
@@ -10,7 +10,7 @@ use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The seed's time to live for cached results: 300 s.
+/// The default time to live for cached results: 300 s.
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(300);
 
 /// The most entries a cache keeps unless told otherwise.
@@ -25,7 +25,7 @@ pub const DEFAULT_CACHE_CAPACITY: usize = 10_000;
 /// ```
 /// use circuit_core::FallbackCache;
 ///
-/// let cache = FallbackCache::new(); // 300 s, as in the seed
+/// let cache = FallbackCache::new(); // entries live 300 s, the default
 /// cache.put(42_u64, "Ada".to_string());
 /// assert_eq!(cache.get(&42).as_deref(), Some("Ada"));
 /// assert_eq!(cache.get(&7), None);
@@ -38,7 +38,7 @@ pub struct FallbackCache<K, V> {
 }
 
 impl<K: Eq + Hash, V: Clone> FallbackCache<K, V> {
-    /// A cache with the seed's 300 s time to live, on the system clock.
+    /// A cache with the default 300 s time to live, on the system clock.
     pub fn new() -> Self {
         Self::with_ttl(DEFAULT_CACHE_TTL)
     }
@@ -60,7 +60,7 @@ impl<K: Eq + Hash, V: Clone> FallbackCache<K, V> {
     }
 
     /// The same cache keeping at most `capacity` entries (at least 1). When full, expired
-    /// entries go first, then an arbitrary one.
+    /// entries go first, then the one stored longest ago.
     pub fn capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity.max(1);
         self
@@ -72,13 +72,23 @@ impl<K: Eq + Hash, V: Clone> FallbackCache<K, V> {
         let mut entries = self.entries.lock();
         if entries.len() >= self.capacity && !entries.contains_key(&key) {
             let ttl = self.ttl;
-            entries.retain(|_, (_, stored)| now.saturating_sub(*stored) < ttl);
-            if entries.len() >= self.capacity {
-                if let Some(victim) = entries.keys().next() as Option<&K> {
-                    // Removing by a clone of the key would need `K: Clone`; find it by pointer.
-                    let victim: *const K = victim;
-                    entries.retain(|k, _| !std::ptr::eq(k, victim));
+            let mut oldest: Option<Duration> = None;
+            entries.retain(|_, (_, stored)| {
+                let live = now.saturating_sub(*stored) < ttl;
+                if live {
+                    oldest = Some(oldest.map_or(*stored, |o| o.min(*stored)));
                 }
+                live
+            });
+            if entries.len() >= self.capacity {
+                // Still full: the oldest entry goes. `retain` finds it by its time, so the key
+                // needs no `Clone` to be named.
+                let mut evicted = false;
+                entries.retain(|_, (_, stored)| {
+                    let victim = !evicted && Some(*stored) == oldest;
+                    evicted |= victim;
+                    !victim
+                });
             }
         }
         entries.insert(key, (value, now));
@@ -159,8 +169,13 @@ mod tests {
             (cache.get(&2), cache.get(&3), cache.len()),
             (Some('b'), Some('c'), 2)
         );
-        cache.put(4, 'd'); // nothing expired: one arbitrary entry goes
-        assert_eq!(cache.len(), 2);
-        assert_eq!(cache.get(&4), Some('d'));
+        clock.advance(Duration::from_secs(1));
+        cache.put(2, 'B'); // a new value for a key held: nothing goes, and 2 is now the newest
+        clock.advance(Duration::from_secs(1));
+        cache.put(4, 'd'); // nothing expired: the oldest entry, 3, goes
+        assert_eq!(
+            (cache.get(&2), cache.get(&3), cache.get(&4), cache.len()),
+            (Some('B'), None, Some('d'), 2)
+        );
     }
 }

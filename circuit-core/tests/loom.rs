@@ -191,6 +191,41 @@ fn failures_racing_past_the_threshold_trip_once_and_count_every_call() {
     });
 }
 
+#[test]
+fn racing_trips_at_sub_millisecond_readings_end_when_retry_after_says() {
+    model(|| {
+        let rig = rig(Config::builder().failure_threshold(1));
+        let b = &rig.breaker;
+        let first = Duration::from_micros(1500);
+        rig.clock.advance(first);
+        // Two failures race to trip the breaker at different readings within one millisecond,
+        // so each computes the same whole-millisecond deadline with its own remainder.
+        let clock = rig.clock.clone();
+        let other = spawn(b, move |b| {
+            clock.advance(Duration::from_micros(300));
+            fail(b)
+        });
+        let mine = fail(b);
+        let theirs = other.join().unwrap();
+        assert!(ran(&mine) || ran(&theirs));
+        assert_eq!(rig.moves(), [(State::Closed, State::Open)]);
+        let now = first + Duration::from_micros(300);
+        let left = b.retry_after().expect("open");
+        // The period ends a whole timeout after one of the trips' readings, or, should a
+        // remainder be missing, at the deadline's whole millisecond: never before the first
+        // reading's timeout, never a millisecond past the last one's.
+        let end = now + left;
+        assert!(
+            end >= first + TIMEOUT && end < now + TIMEOUT + Duration::from_millis(1),
+            "ends at {end:?}"
+        );
+        rig.clock.advance(left - Duration::from_nanos(1));
+        assert_eq!(b.state(), State::Open, "{left:?} was too much");
+        rig.clock.advance(Duration::from_nanos(1));
+        assert_eq!(b.state(), State::HalfOpen, "{left:?} was not enough");
+    });
+}
+
 // ---- half-open admission -------------------------------------------------------------------
 
 #[test]

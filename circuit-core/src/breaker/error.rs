@@ -1,6 +1,7 @@
 //! What a protected call returns when it did not run, or ran and failed.
 
 use crate::breaker::name::Name;
+use crate::clock::saturating_nanos;
 use crate::State;
 use std::fmt;
 use std::time::Duration;
@@ -15,41 +16,32 @@ use std::time::Duration;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct CircuitOpen {
     name: Name,
-    /// Low 3 bits: the state; the rest: `retry_after` in nanoseconds plus one, 0 for none.
-    /// `retry_after` is at most `MAX_RECOVERY_TIMEOUT` (about 2^55 ns), well within 61 bits.
+    /// Low bits: the state's code ([`State::code`]); the rest: `retry_after` in nanoseconds
+    /// plus one, 0 for none. `retry_after` is at most `MAX_RECOVERY_TIMEOUT` (about 2^55 ns),
+    /// well within the 61 bits left.
     packed: u64,
 }
 
-const STATE_BITS: u32 = 3;
+const STATE_BITS: u32 = State::CODE_BITS;
 
 impl CircuitOpen {
     pub(crate) fn new(name: Name, state: State, retry_after: Option<Duration>) -> Self {
-        let state = match state {
-            State::Closed => 0,
-            State::Open => 1,
-            State::HalfOpen => 2,
-            State::ForcedOpen => 3,
-            State::Disabled => 4,
-        };
-        let retry = retry_after.map_or(0, |d| {
-            u64::try_from(d.as_nanos()).map_or(u64::MAX >> STATE_BITS, |n| {
-                n.saturating_add(1).min(u64::MAX >> STATE_BITS)
-            })
-        });
-        CircuitOpen {
-            name,
-            packed: retry << STATE_BITS | state,
-        }
+        Self::pack(name, state, retry_after.map(saturating_nanos))
     }
 
     /// A rejection by an Open breaker, `retry_nanos` before its trial: the rejection path's
     /// constructor, with no `Duration` arithmetic.
     #[inline]
     pub(crate) fn open_for(name: Name, retry_nanos: u64) -> Self {
-        let retry = retry_nanos.saturating_add(1).min(u64::MAX >> STATE_BITS);
+        Self::pack(name, State::Open, Some(retry_nanos))
+    }
+
+    #[inline(always)]
+    fn pack(name: Name, state: State, retry_nanos: Option<u64>) -> Self {
+        let retry = retry_nanos.map_or(0, |n| n.saturating_add(1).min(u64::MAX >> STATE_BITS));
         CircuitOpen {
             name,
-            packed: retry << STATE_BITS | 1,
+            packed: retry << STATE_BITS | state.code(),
         }
     }
 
@@ -67,13 +59,7 @@ impl CircuitOpen {
 
     /// The state the breaker was in: `Open`, `HalfOpen` (no trial slot free) or `ForcedOpen`.
     pub fn state(&self) -> State {
-        match self.packed & ((1 << STATE_BITS) - 1) {
-            0 => State::Closed,
-            1 => State::Open,
-            2 => State::HalfOpen,
-            3 => State::ForcedOpen,
-            _ => State::Disabled,
-        }
+        State::from_code(self.packed)
     }
 }
 

@@ -8,6 +8,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+/// `d` in nanoseconds, saturating at `u64::MAX` (584 years): every duration the crate keeps in
+/// an integer goes through here.
+#[inline]
+pub(crate) fn saturating_nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
 /// A source of monotonic time for a breaker.
 ///
 /// Implement it to drive breakers from your own notion of time; most code uses the default
@@ -74,7 +81,7 @@ impl ManualClock {
 
     /// Moves the clock (and every clone of it) forward by `by`.
     pub fn advance(&self, by: Duration) {
-        let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        let by = saturating_nanos(by);
         // fetch_update so that a huge advance saturates instead of wrapping back in time.
         let _ = self
             .inner
@@ -192,7 +199,7 @@ pub(crate) mod system {
 
         pub(crate) fn precise_nanos() -> u64 {
             let origin = *ORIGIN.get_or_init(Instant::now);
-            u64::try_from(origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
+            crate::clock::saturating_nanos(origin.elapsed())
         }
 
         pub(crate) fn coarse_nanos() -> (u64, u64) {

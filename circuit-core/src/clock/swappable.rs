@@ -1,13 +1,23 @@
 //! The clock a breaker holds, with the one question the rejection path asks of it answered
 //! without a lock and, for the system clock, without a full clock read.
 
-use crate::clock::{system, Clock, SystemClock};
+use crate::clock::{saturating_nanos, system, Clock, SystemClock};
 use crate::sync::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 const NANOS_PER_MS: u64 = 1_000_000;
+
+/// A deadline as the breaker keeps it: the whole millisecond at or after it (in the state word)
+/// and how many nanoseconds before that millisecond it falls (beside the word; see
+/// [`Remainder`](crate::breaker::word::Remainder)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Deadline {
+    pub(crate) ms: u64,
+    /// Under a millisecond.
+    pub(crate) early_ns: u32,
+}
 
 /// A breaker's clock. `configure` may swap it at run time, so it sits behind a lock, but the
 /// default system clock is recognised by a flag and read directly: the lock is taken only when
@@ -41,7 +51,7 @@ impl BreakerClock {
 
     fn now_nanos(&self) -> u64 {
         if self.custom.load(Ordering::Relaxed) {
-            nanos(self.clock.read().now())
+            saturating_nanos(self.clock.read().now())
         } else {
             system::precise_nanos()
         }
@@ -53,26 +63,36 @@ impl BreakerClock {
         self.now_nanos() / NANOS_PER_MS
     }
 
-    /// The deadline `timeout` from now, in whole milliseconds rounded up, so that an Open
-    /// period never ends early.
-    pub(crate) fn deadline_ms(&self, timeout: Duration) -> u64 {
-        self.now_nanos()
-            .saturating_add(nanos(timeout))
-            .div_ceil(NANOS_PER_MS)
+    /// The deadline `timeout` from now, to the nanosecond, split as the state word keeps it.
+    pub(crate) fn deadline(&self, timeout: Duration) -> Deadline {
+        let at = self.now_nanos().saturating_add(saturating_nanos(timeout));
+        let early = (NANOS_PER_MS - at % NANOS_PER_MS) % NANOS_PER_MS;
+        Deadline {
+            ms: at.div_ceil(NANOS_PER_MS),
+            early_ns: early as u32,
+        }
     }
 
-    /// Nanoseconds left until `deadline_ms` (compared by `remaining`, which knows the word's
-    /// wrap), or `None` once it has passed.
+    /// Nanoseconds left until a deadline, or `None` once it has passed. `remaining` gives the
+    /// whole milliseconds left to the deadline's millisecond at a time in milliseconds (the
+    /// word knows its wrap); `early_ns` how far before that millisecond the deadline falls,
+    /// asked only on the precise path.
     ///
     /// For the system clock this first asks the coarse clock, which lags the precise one by at
-    /// most `slack`: while even the most advanced reading it allows is before the deadline, the
-    /// answer is certain and the precise clock is not read. The time left it reports is then
-    /// counted from the coarse reading, so it may overstate the wait by up to the slack.
+    /// most `slack`: while even the most advanced reading it allows is more than a millisecond
+    /// before the deadline's millisecond, the deadline has not passed whatever its remainder,
+    /// and neither the precise clock nor the remainder is read. The time left it reports is then
+    /// counted from the coarse reading to the whole millisecond, so it may overstate the wait by
+    /// up to the slack plus the remainder: a caller who waits that long finds the deadline past.
     #[inline]
-    pub(crate) fn nanos_left(&self, remaining: impl Fn(u64) -> Option<u64>) -> Option<u64> {
+    pub(crate) fn nanos_left(
+        &self,
+        remaining: impl Fn(u64) -> Option<u64>,
+        early_ns: impl FnOnce() -> u64,
+    ) -> Option<u64> {
         if !self.custom.load(Ordering::Relaxed) {
             let (coarse, slack) = system::coarse_nanos();
-            if remaining(coarse.saturating_add(slack) / NANOS_PER_MS).is_some() {
+            if remaining(coarse.saturating_add(slack) / NANOS_PER_MS).is_some_and(|ms| ms > 1) {
                 let now_ms = coarse / NANOS_PER_MS;
                 let left_ms = remaining(now_ms).unwrap_or(0);
                 return Some((left_ms * NANOS_PER_MS).saturating_sub(coarse % NANOS_PER_MS));
@@ -80,14 +100,18 @@ impl BreakerClock {
         }
         let now = self.now_nanos();
         let left_ms = remaining(now / NANOS_PER_MS)?;
-        // The time left to the nanosecond, not to the rounded millisecond.
-        Some((left_ms * NANOS_PER_MS).saturating_sub(now % NANOS_PER_MS))
+        // To the nanosecond: to the deadline's millisecond, less the part of it after the
+        // deadline. Nothing left means the deadline has passed.
+        let to_ms = left_ms * NANOS_PER_MS - now % NANOS_PER_MS;
+        to_ms.checked_sub(early_ns()).filter(|&left| left > 0)
     }
 
-    /// [`nanos_left`](Self::nanos_left) as a `Duration`.
+    /// [`nanos_left`](Self::nanos_left) of a deadline kept in full, as a `Duration`.
     #[cfg(test)]
-    pub(crate) fn time_left(&self, remaining: impl Fn(u64) -> Option<u64>) -> Option<Duration> {
-        self.nanos_left(remaining).map(Duration::from_nanos)
+    fn time_left(&self, deadline: Deadline) -> Option<Duration> {
+        let remaining = |now: u64| (now < deadline.ms).then(|| deadline.ms - now);
+        self.nanos_left(remaining, || u64::from(deadline.early_ns))
+            .map(Duration::from_nanos)
     }
 
     /// Wall-clock time, for `last_failure`: to the scheduler tick (a few ms) for the system
@@ -101,45 +125,65 @@ impl BreakerClock {
     }
 }
 
-fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::clock::ManualClock;
 
     #[test]
-    fn deadline_rounds_up_and_time_left_is_exact() {
+    fn a_deadline_is_exact_to_the_nanosecond() {
         let manual = ManualClock::new();
         let clock = BreakerClock::new(Some(Arc::new(manual.clone())));
         manual.advance(Duration::from_micros(1500));
-        let deadline = clock.deadline_ms(Duration::from_secs(1)); // 1001.5 ms -> 1002
-        assert_eq!(deadline, 1002);
-        let remaining = |now: u64| (now < deadline).then(|| deadline - now);
-        // 500 µs of rounding: the breaker waits at most that much longer than asked.
+        let deadline = clock.deadline(Duration::from_secs(1)); // at 1001.5 ms
         assert_eq!(
-            clock.time_left(remaining),
-            Some(Duration::from_micros(1_000_500))
+            deadline,
+            Deadline {
+                ms: 1002,
+                early_ns: 500_000
+            }
         );
-        manual.advance(Duration::from_micros(1_000_500));
-        assert_eq!(clock.time_left(remaining), None);
+        assert_eq!(clock.time_left(deadline), Some(Duration::from_secs(1)));
+        manual.advance(Duration::from_nanos(999_999_999));
+        assert_eq!(clock.time_left(deadline), Some(Duration::from_nanos(1)));
+        manual.advance(Duration::from_nanos(1));
+        assert_eq!(clock.time_left(deadline), None);
+        // On a whole millisecond, nothing is early.
+        let whole = clock.deadline(Duration::from_micros(500));
+        assert_eq!(
+            whole,
+            Deadline {
+                ms: 1002,
+                early_ns: 0
+            }
+        );
+    }
+
+    #[test]
+    fn a_deadline_at_the_end_of_time_does_not_overflow() {
+        let manual = ManualClock::new();
+        let clock = BreakerClock::new(Some(Arc::new(manual.clone())));
+        manual.advance(Duration::MAX);
+        let deadline = clock.deadline(Duration::from_secs(1));
+        assert_eq!(deadline.ms, u64::MAX.div_ceil(NANOS_PER_MS));
+        assert_eq!(
+            u64::from(deadline.early_ns),
+            NANOS_PER_MS - u64::MAX % NANOS_PER_MS
+        );
     }
 
     #[test]
     fn system_clock_answers_through_the_coarse_path() {
         let clock = BreakerClock::new(None);
-        let deadline = clock.deadline_ms(Duration::from_secs(3600));
-        let remaining = |now: u64| (now < deadline).then(|| deadline - now);
-        let left = clock.time_left(remaining).expect("an hour has not passed");
+        let hour = clock.deadline(Duration::from_secs(3600));
+        let left = clock.time_left(hour).expect("an hour has not passed");
         assert!(left <= Duration::from_secs(3600) + Duration::from_millis(50));
         assert!(left >= Duration::from_secs(3590));
-        let past = clock.now_ms();
-        assert_eq!(
-            clock.time_left(|now| (now < past).then(|| past - now)),
-            None
-        );
+        let past = Deadline {
+            ms: clock.now_ms(),
+            early_ns: 0,
+        };
+        assert_eq!(clock.time_left(past), None);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! A health report of every breaker in a registry: the seed's `get_status_report()`, ready to
+//! A health report of every breaker in a registry: the design's status report, ready to
 //! serve as JSON from a health endpoint (feature `serde`).
 
 use crate::{CircuitBreaker, Registry, State};

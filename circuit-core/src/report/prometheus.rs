@@ -26,7 +26,7 @@
 //! | `circuit_breaker_failures_total` | counter | `name` | failed calls (panics included) |
 //! | `circuit_breaker_calls_total` | counter | `name`, `result` | calls by `result`: `success`, `failure`, `fallback`, `rejected` |
 //!
-//! `circuit_breaker_state` keeps the seed's three values, by what callers meet:
+//! `circuit_breaker_state` keeps the design's three values, by what callers meet:
 //! **ForcedOpen reads 2** (it rejects every call, as Open does) and **Disabled reads 0** (it
 //! lets every call through, as Closed does), so an alert on `circuit_breaker_state == 2`
 //! fires for both kinds of rejection. `circuit_breaker_in_state` tells the five states apart
@@ -70,22 +70,17 @@ where
     metrics.register_collector(Box::new(RegistryCollector::new(registry)));
 }
 
-/// The value of `circuit_breaker_state`.
+/// The value of `circuit_breaker_state`: 0 while calls flow ([`State::is_healthy`]), 1 while
+/// trial calls probe the service, 2 while calls are rejected.
 pub fn state_value(state: State) -> i64 {
-    match state {
-        State::Closed | State::Disabled => 0,
-        State::HalfOpen => 1,
-        State::Open | State::ForcedOpen => 2,
+    if state.is_healthy() {
+        0
+    } else if state == State::HalfOpen {
+        1
+    } else {
+        2
     }
 }
-
-const STATES: [State; 5] = [
-    State::Closed,
-    State::Open,
-    State::HalfOpen,
-    State::ForcedOpen,
-    State::Disabled,
-];
 
 impl<R> Collector for RegistryCollector<R>
 where
@@ -112,7 +107,7 @@ where
             prometheus_client::metrics::MetricType::Gauge,
         )?;
         for s in &snapshots {
-            for state in STATES {
+            for state in State::ALL {
                 let labels = [("name", s.name.as_str()), ("state", state.as_str())];
                 let value = i64::from(s.state == state);
                 ConstGauge::new(value).encode(family.encode_family(&labels)?)?;

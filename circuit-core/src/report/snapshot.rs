@@ -3,7 +3,7 @@
 use crate::State;
 use std::time::SystemTime;
 
-/// What [`CircuitBreaker::snapshot`](crate::CircuitBreaker::snapshot) saw: the seed design's
+/// What [`CircuitBreaker::snapshot`](crate::CircuitBreaker::snapshot) saw: the design's
 /// `get_state()`, plus totals since the breaker was created.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -1,0 +1,117 @@
+//! Outcomes: what a call's result does to the state, reported through its permit, and the
+//! count of fallbacks.
+
+use crate::breaker::totals::Total;
+use crate::breaker::word::Word;
+use crate::clock::saturating_nanos;
+use crate::events::Reason;
+use crate::sync::Ordering;
+use crate::{CircuitBreaker, State};
+use std::time::UNIX_EPOCH;
+
+impl CircuitBreaker {
+    #[inline]
+    pub(crate) fn on_success(&self, admitted: Word) {
+        match admitted.tag() {
+            State::Closed => {
+                self.totals.add(Total::Successes);
+                // A success clears the consecutive failures; most of the time there are none and
+                // this is one load, no write.
+                let now = self.load();
+                if now.failures() != 0 && admitted.same_period(now) {
+                    self.clear_failures(admitted);
+                }
+            }
+            State::HalfOpen => {
+                self.totals.add(Total::Successes);
+                self.trial_succeeded(admitted);
+            }
+            // Disabled records nothing; Open and ForcedOpen admit nobody.
+            State::Disabled | State::Open | State::ForcedOpen => {}
+        }
+    }
+
+    #[cold]
+    fn clear_failures(&self, admitted: Word) {
+        let _ = self.update(|w| {
+            (admitted.same_period(w) && w.failures() != 0).then(|| Word::closed(w.epoch(), 0))
+        });
+    }
+
+    #[cold]
+    fn trial_succeeded(&self, admitted: Word) {
+        let mut w = self.load();
+        while admitted.same_period(w) {
+            let successes = w.successes() + 1;
+            let (threshold, _) = self.trial_limits();
+            let result = if successes >= threshold {
+                let closed = Word::closed(w.next_epoch(), 0);
+                self.transition(w, closed, Reason::TrialsSucceeded(successes))
+            } else {
+                self.cas(w, Word::half_open(w.epoch(), w.admitted(), successes))
+            };
+            match result {
+                Ok(()) => return,
+                Err(actual) => w = actual,
+            }
+        }
+    }
+
+    #[cold]
+    pub(crate) fn on_failure(&self, admitted: Word) {
+        if admitted.tag() == State::Disabled {
+            return;
+        }
+        self.totals.add(Total::Failures);
+        self.stamp_failure();
+
+        let mut w = self.load();
+        while admitted.same_period(w) {
+            let result = match w.tag() {
+                State::Closed => {
+                    let failures = w.failures() + 1;
+                    let threshold = self.failure_threshold.load(Ordering::Relaxed);
+                    if failures >= threshold {
+                        let n = u32::try_from(failures).unwrap_or(u32::MAX);
+                        self.open(w, Reason::FailureThreshold(n))
+                    } else {
+                        self.cas(w, Word::closed(w.epoch(), failures))
+                    }
+                }
+                State::HalfOpen => self.open(w, Reason::TrialFailed),
+                _ => return,
+            };
+            match result {
+                Ok(()) => return,
+                Err(actual) => w = actual,
+            }
+        }
+    }
+
+    /// Records now as the last failure's time, in the encoding
+    /// [`last_failure`](Self::last_failure) reads.
+    fn stamp_failure(&self) {
+        let since_epoch = self.clock.system_time().duration_since(UNIX_EPOCH);
+        // 0 means "no failure": a clock at or before 1970 still stamps one.
+        let stamp = since_epoch.map_or(1, |d| saturating_nanos(d).max(1));
+        self.last_failure.store(stamp, Ordering::Relaxed);
+    }
+
+    /// A permit dropped without an outcome: give back its half-open trial slot.
+    #[cold]
+    pub(crate) fn on_cancel(&self, admitted: Word) {
+        if admitted.tag() != State::HalfOpen {
+            return;
+        }
+        let _ = self.update(|w| {
+            (admitted.same_period(w) && w.admitted() > 0)
+                .then(|| Word::half_open(w.epoch(), w.admitted() - 1, w.successes()))
+        });
+    }
+
+    /// Counts a call answered by a fallback, for [`Snapshot::fallbacks`](crate::Snapshot). The
+    /// `#[circuit_breaker]` attribute calls it; call it when you run a fallback yourself.
+    pub fn record_fallback(&self) {
+        self.totals.add(Total::Fallbacks);
+    }
+}

@@ -1,0 +1,65 @@
+//! Changes to the state word: loading it, swapping it, and transitions, the swaps that move it
+//! to another period and are announced to the listeners.
+
+use crate::breaker::word::Word;
+use crate::events::{Reason, Transition};
+use crate::sync::Ordering;
+use crate::CircuitBreaker;
+
+impl CircuitBreaker {
+    /// The state word now.
+    ///
+    /// Memory orderings: this Acquire load (and the failure half of [`cas`](Self::cas)) pairs
+    /// with the Release half of the AcqRel compare-and-swap that wrote the word, so whoever
+    /// sees a word also sees what its writer stored before swapping it in (an Open word's
+    /// [`Remainder`](crate::breaker::word::Remainder)); the mirrored thresholds are Relaxed and
+    /// pair with nothing, because each is read on its own and a decision made with the
+    /// thresholds from just before a `reconfigure` is one a call racing that `reconfigure` may
+    /// get anyway.
+    #[inline(always)]
+    pub(super) fn load(&self) -> Word {
+        Word(self.word.load(Ordering::Acquire))
+    }
+
+    /// Swaps `from` for `to`, or returns the word found instead; orderings as in
+    /// [`load`](Self::load).
+    pub(super) fn cas(&self, from: Word, to: Word) -> Result<(), Word> {
+        self.word
+            .compare_exchange(from.0, to.0, Ordering::AcqRel, Ordering::Acquire)
+            .map(|_| ())
+            .map_err(Word)
+    }
+
+    /// Replaces the word as `f` says, until it says `None` or a swap succeeds.
+    pub(super) fn update(&self, f: impl Fn(Word) -> Option<Word>) -> Result<(), Word> {
+        let mut w = self.load();
+        loop {
+            let Some(next) = f(w) else { return Err(w) };
+            match self.cas(w, next) {
+                Ok(()) => return Ok(()),
+                Err(actual) => w = actual,
+            }
+        }
+    }
+
+    /// Swaps `from` for `to`, a word of the next epoch, and on success tells the listeners.
+    pub(super) fn transition(&self, from: Word, to: Word, reason: Reason) -> Result<(), Word> {
+        self.cas(from, to)?;
+        self.announce(from, to, reason);
+        Ok(())
+    }
+
+    /// Tells the listeners that `from` was swapped for `to`, a word of the next epoch.
+    pub(super) fn announce(&self, from: Word, to: Word, reason: Reason) {
+        debug_assert_eq!(to.epoch(), from.next_epoch());
+        let (from_state, to_state) = (from.tag(), to.tag());
+        let transition = (from_state != to_state).then(|| Transition {
+            name: self.name().to_owned(),
+            from: from_state,
+            to: to_state,
+            reason,
+        });
+        self.events
+            .publish(to.epoch(), transition, Word::epoch_after);
+    }
+}

@@ -2,7 +2,7 @@
 //! refused with their location.
 
 use circuit_core::clock::ManualClock;
-use circuit_core::config::{FileConfig, FileError};
+use circuit_core::config::{FileConfig, FileError, Setting, Value};
 use circuit_core::{Config, Registry, State};
 use std::time::Duration;
 
@@ -241,8 +241,14 @@ fn any_serde_format_works_and_reports_the_path() {
         FileConfig::from_deserializer(&mut serde_json::Deserializer::from_str(json)).unwrap();
     let s = file.settings("db").unwrap();
     assert_eq!(
-        (s.failure_threshold, s.recovery_timeout),
-        (Some(2), Some(Duration::from_secs(90)))
+        s.iter().collect::<Vec<_>>(),
+        [
+            (Setting::FailureThreshold, Value::Count(2)),
+            (
+                Setting::RecoveryTimeout,
+                Value::Duration(Duration::from_secs(90))
+            )
+        ]
     );
 
     let bad = r#"{"instances": {"db": {"failure_threshold": 0}}}"#;

@@ -2,9 +2,10 @@
 //!
 //! A breaker named `user-service` reads `CIRCUIT_USER_SERVICE_FAILURE_THRESHOLD`,
 //! `..._SUCCESS_THRESHOLD`, `..._RECOVERY_TIMEOUT` and `..._HALF_OPEN_MAX_CALLS`; a breaker
-//! given a prefix of its own (`DB_CIRCUIT_BREAKER`) reads `DB_CIRCUIT_BREAKER_FAILURE_THRESHOLD`
-//! and so on: one variable per [`Setting`], named by its [`env_suffix`](Setting::env_suffix). Every value is checked before any is
-//! applied, and every bad one is reported, so an operator fixes them all in one round.
+//! given a prefix of its own (`DB_CIRCUIT_BREAKER`) reads
+//! `DB_CIRCUIT_BREAKER_FAILURE_THRESHOLD` and so on: one variable per [`Setting`], named by its
+//! [`env_suffix`](Setting::env_suffix). Every value is checked before any is applied, and every
+//! bad one is reported, so an operator fixes them all in one round.
 
 use crate::config::{text, Setting, Settings};
 use crate::{Config, Registry};
@@ -24,8 +25,8 @@ pub const DEFAULT_ENV_PREFIX: &str = "CIRCUIT";
 ///
 /// let registry = Registry::new();
 /// let env = EnvConfig::new()
-///     .breaker("user-service")                          // CIRCUIT_USER_SERVICE_*
-///     .breaker_with_prefix("database", "DB_CIRCUIT_BREAKER"); // the seed's names
+///     .breaker("user-service") // CIRCUIT_USER_SERVICE_*
+///     .breaker_with_prefix("database", "DB_CIRCUIT_BREAKER"); // DB_CIRCUIT_BREAKER_*
 ///
 /// // In a service: `env.apply(circuit_core::registry())?`, which reads `std::env`.
 /// env.apply_from(&registry, [

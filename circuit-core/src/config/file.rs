@@ -346,7 +346,7 @@ impl<'de> Visitor<'de> for TableVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut base_config = None;
         let mut settings = Settings::new();
-        while let Some(key) = map.next_key_seed(KeySeed {
+        while let Some(key) = map.next_key_seed(KeyReader {
             instance: self.instance,
         })? {
             match key {
@@ -360,7 +360,7 @@ impl<'de> Visitor<'de> for TableVisitor {
                     if settings.get(setting).is_some() {
                         return Err(de::Error::duplicate_field(setting.name()));
                     }
-                    let value = map.next_value_seed(ValueSeed(setting))?;
+                    let value = map.next_value_seed(ValueReader(setting))?;
                     settings.set(setting, value).map_err(de::Error::custom)?;
                 }
             }
@@ -375,11 +375,11 @@ enum Key {
 }
 
 /// Reads a key, refusing an unknown one where it is written (so TOML gives its line).
-struct KeySeed {
+struct KeyReader {
     instance: bool,
 }
 
-impl<'de> DeserializeSeed<'de> for KeySeed {
+impl<'de> DeserializeSeed<'de> for KeyReader {
     type Value = Key;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
@@ -387,7 +387,7 @@ impl<'de> DeserializeSeed<'de> for KeySeed {
     }
 }
 
-impl Visitor<'_> for KeySeed {
+impl Visitor<'_> for KeyReader {
     type Value = Key;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -408,9 +408,9 @@ impl Visitor<'_> for KeySeed {
 
 /// Reads the value of one setting, of its kind, and checks it as it is read, so that the error
 /// carries the value's location.
-struct ValueSeed(Setting);
+struct ValueReader(Setting);
 
-impl<'de> DeserializeSeed<'de> for ValueSeed {
+impl<'de> DeserializeSeed<'de> for ValueReader {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {

@@ -8,7 +8,7 @@
 //! proc-macro crate cannot depend on the runtime. The canonical copy is
 //! `circuit-macros/src/table.rs`; `circuit-core/src/config/table.rs` is the same text, and
 //! `tests/attribute_limits.rs` fails when the two differ. So this file names nothing of
-//! either crate, and its docs link nowhere.
+//! either crate, and its docs link only to its own items.
 //!
 //! # Adding a setting
 //!

@@ -277,7 +277,11 @@ fn an_empty_file_configures_nothing() {
 fn durations_follow_the_attributes_grammar_besides_whole_seconds() {
     let timeout = |value: &str| {
         FileConfig::from_toml(&format!("[instances.db]\nrecovery_timeout = {value}\n"))
-            .map(|file| file.apply(&Registry::new()).unwrap()[0].1.recovery_timeout())
+            .map(|file| {
+                file.apply(&Registry::new()).unwrap()[0]
+                    .1
+                    .recovery_timeout()
+            })
             .map_err(|err| only(&err).3.to_owned())
     };
     assert_eq!(timeout("\"500ms\""), Ok(Duration::from_millis(500)));

@@ -1,11 +1,11 @@
 //! The `#[circuit_breaker]` attribute. Use it through `circuit_core::circuit_breaker`, whose
 //! documentation describes it.
 //!
-//! Stages, one file each: [`args`] parses and checks the arguments (settings through
-//! [`table`], durations through [`grammar`], both shared with the runtime), [`function`] the
-//! item, [`handle`] generates the breaker's declaration and inspection handle, [`expand`] the
-//! new body. Every mistake is a `syn::Error` on the token at fault; all of them are reported at
-//! once, and the function is still emitted so that the user sees only the real errors.
+//! Stages, one file each: `args` parses and checks the arguments (settings through `table`,
+//! durations through `grammar`, both shared with the runtime), `function` the item, `handle`
+//! generates the breaker's declaration and inspection handle, `expand` the new body. Every
+//! mistake is a `syn::Error` on the token at fault; all of them are reported at once, and the
+//! function is still emitted so that the user sees only the real errors.
 
 mod args;
 mod duration;

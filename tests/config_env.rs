@@ -11,7 +11,7 @@ fn created(registry: &Registry, name: &str) -> Config {
 }
 
 #[test]
-fn the_seeds_database_variables_work_with_their_prefix() {
+fn a_prefix_of_its_own_reads_variables_such_as_db_circuit_breaker() {
     let registry = Registry::new();
     let applied = EnvConfig::new()
         .breaker_with_prefix("database", "DB_CIRCUIT_BREAKER")
@@ -66,6 +66,7 @@ fn recovery_timeouts_take_seconds_or_a_unit() {
         ("30s", Duration::from_secs(30)),
         ("2m", Duration::from_secs(120)),
         ("1h", Duration::from_secs(3600)),
+        (" 7s\n", Duration::from_secs(7)),
     ] {
         let registry = Registry::new();
         EnvConfig::new()
@@ -75,6 +76,22 @@ fn recovery_timeouts_take_seconds_or_a_unit() {
         assert_eq!(
             created(&registry, "svc").recovery_timeout(),
             expected,
+            "{raw}"
+        );
+    }
+}
+
+#[test]
+fn recovery_timeouts_follow_the_attributes_grammar_besides_bare_seconds() {
+    // One unit, no space, no fraction: what the attribute refuses, the environment refuses.
+    for raw in ["1.5s", "2 h", "1m30s", "10d", "-1s"] {
+        let err = EnvConfig::new()
+            .breaker("svc")
+            .apply_from(&Registry::new(), [("CIRCUIT_SVC_RECOVERY_TIMEOUT", raw)])
+            .unwrap_err();
+        assert_eq!(
+            err.problems()[0].reason(),
+            "expected a whole number of seconds, or one with a unit: 500ms, 30s, 5m, 1h",
             "{raw}"
         );
     }

@@ -2,7 +2,7 @@
 //! refused with their location.
 
 use circuit_core::clock::ManualClock;
-use circuit_core::config::{FileConfig, FileError};
+use circuit_core::config::{FileConfig, FileError, Setting, Value};
 use circuit_core::{Config, Registry, State};
 use std::time::Duration;
 
@@ -241,8 +241,14 @@ fn any_serde_format_works_and_reports_the_path() {
         FileConfig::from_deserializer(&mut serde_json::Deserializer::from_str(json)).unwrap();
     let s = file.settings("db").unwrap();
     assert_eq!(
-        (s.failure_threshold, s.recovery_timeout),
-        (Some(2), Some(Duration::from_secs(90)))
+        s.iter().collect::<Vec<_>>(),
+        [
+            (Setting::FailureThreshold, Value::Count(2)),
+            (
+                Setting::RecoveryTimeout,
+                Value::Duration(Duration::from_secs(90))
+            )
+        ]
     );
 
     let bad = r#"{"instances": {"db": {"failure_threshold": 0}}}"#;
@@ -265,4 +271,59 @@ fn an_empty_file_configures_nothing() {
         .unwrap()
         .is_empty());
     assert!(registry.names().is_empty());
+}
+
+#[test]
+fn durations_follow_the_attributes_grammar_besides_whole_seconds() {
+    let timeout = |value: &str| {
+        FileConfig::from_toml(&format!("[instances.db]\nrecovery_timeout = {value}\n"))
+            .map(|file| {
+                file.apply(&Registry::new()).unwrap()[0]
+                    .1
+                    .recovery_timeout()
+            })
+            .map_err(|err| only(&err).3.to_owned())
+    };
+    assert_eq!(timeout("\"500ms\""), Ok(Duration::from_millis(500)));
+    assert_eq!(timeout("\" 60 \""), Ok(Duration::from_secs(60)));
+    assert_eq!(timeout("60"), Ok(Duration::from_secs(60)));
+    for refused in ["\"1.5s\"", "\"2 h\"", "\"1m30s\""] {
+        assert_eq!(
+            timeout(refused),
+            Err(format!(
+                "{refused}: expected a whole number of seconds, or one with a unit: 500ms, 30s, 5m, 1h"
+            )),
+        );
+    }
+    assert_eq!(
+        timeout("\"9000h\""),
+        Err("`recovery_timeout` must be at most 365 days, got 32400000s".to_owned())
+    );
+}
+
+#[test]
+fn a_key_given_twice_is_refused() {
+    let json = r#"{"instances": {"db": {"failure_threshold": 2, "failure_threshold": 3}}}"#;
+    let err =
+        FileConfig::from_deserializer(&mut serde_json::Deserializer::from_str(json)).unwrap_err();
+    let (path, _, _, message) = only(&err);
+    assert_eq!(path, "instances.db");
+    assert!(
+        message.starts_with("duplicate field `failure_threshold`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_rule_broken_by_the_other_setting_blames_that_one() {
+    // success_threshold stays the breaker's 3; the file lowers half_open_max_calls under it.
+    let err = FileConfig::from_toml("[instances.db]\nhalf_open_max_calls = 2\n")
+        .unwrap()
+        .apply(&Registry::new())
+        .unwrap_err();
+    assert_eq!(
+        only(&err).0,
+        "instances.db.half_open_max_calls",
+        "the value the file gave, not the instance as a whole"
+    );
 }

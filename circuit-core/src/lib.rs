@@ -119,6 +119,7 @@ pub use report::prometheus;
 /// What the `#[circuit_breaker]` expansion names. Not public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::config::{Setting, Value};
     pub use crate::macro_support::*;
     pub use crate::registry::declarations::Declaration;
     pub use inventory;

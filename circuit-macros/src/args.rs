@@ -2,32 +2,22 @@
 //! span of the token at fault and reported together with the others.
 
 use crate::duration;
+use crate::table::{Kind, Refusal, Setting, Value};
 use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, ExprPath, Ident, Lit, LitStr, Path, Token};
 
-/// Every key, in the order the docs give them.
-const KEYS: &[&str] = &[
-    "name",
-    "failure_threshold",
-    "success_threshold",
-    "half_open_max_calls",
-    "recovery_timeout",
-    "fallback",
-    "exclude",
-    "handle",
-    "crate",
-];
-
-/// `Config`'s defaults, which a key left out stands for in the checks across keys.
-const DEFAULT_SUCCESS_THRESHOLD: u32 = 3;
-const DEFAULT_HALF_OPEN_MAX_CALLS: u32 = 3;
-
-/// The largest `half_open_max_calls`, as `circuit_core::config::MAX_HALF_OPEN_CALLS` (the state word
-/// counts trial calls in 20 bits); a test in the root package keeps the two equal.
-const MAX_HALF_OPEN_CALLS: u32 = (1 << 20) - 1;
+/// Every key, in the order the docs give them: the name, the settings of the table, then the
+/// keys of the expansion itself.
+fn keys() -> Vec<&'static str> {
+    let settings = Setting::ALL.into_iter().map(Setting::name);
+    std::iter::once("name")
+        .chain(settings)
+        .chain(["fallback", "exclude", "handle", "crate"])
+        .collect()
+}
 
 /// A checked value and the span of the literal that gave it.
 #[derive(Clone, Copy)]
@@ -49,11 +39,8 @@ pub(crate) enum Handle {
 #[derive(Default)]
 pub(crate) struct Args {
     pub(crate) name: Option<LitStr>,
-    pub(crate) failure_threshold: Option<Literal<u32>>,
-    pub(crate) success_threshold: Option<Literal<u32>>,
-    pub(crate) half_open_max_calls: Option<Literal<u32>>,
-    /// In milliseconds.
-    pub(crate) recovery_timeout: Option<Literal<u64>>,
+    /// The settings given, by `Setting::index`.
+    pub(crate) settings: [Option<Literal<Value>>; Setting::COUNT],
     pub(crate) fallback: Option<ExprPath>,
     pub(crate) exclude: Option<ExprPath>,
     pub(crate) handle: Option<Handle>,
@@ -112,6 +99,7 @@ impl Args {
     }
 
     fn parse_pairs(&mut self, input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<()> {
+        let keys = keys();
         let mut seen: Vec<String> = Vec::new();
         while !input.is_empty() {
             // `parse_any` so that the keyword `crate` is a key like the others.
@@ -136,7 +124,7 @@ impl Args {
                         key.span(),
                         format!("duplicate key `{key_text}`: give each key once"),
                     );
-                } else if KEYS.contains(&key_text.as_str()) {
+                } else if keys.contains(&key_text.as_str()) {
                     seen.push(key_text.clone());
                     self.set(&key_text, value, errors);
                 } else {
@@ -152,6 +140,13 @@ impl Args {
     }
 
     fn set(&mut self, key: &str, value: Expr, errors: &mut Errors) {
+        if let Some(setting) = Setting::from_name(key) {
+            match setting_literal(setting, &value) {
+                Ok(literal) => self.settings[setting.index()] = Some(literal),
+                Err(error) => errors.push(error),
+            }
+            return;
+        }
         let result = match key {
             "name" => string(key, &value, "\"user-service\"").and_then(|lit| {
                 if lit.value().is_empty() {
@@ -165,34 +160,6 @@ impl Args {
                     self.name = Some(lit);
                     Ok(())
                 }
-            }),
-            "failure_threshold" => {
-                count(key, &value, "5").map(|n| self.failure_threshold = Some(n))
-            }
-            "success_threshold" => {
-                count(key, &value, "3").map(|n| self.success_threshold = Some(n))
-            }
-            "half_open_max_calls" => count(key, &value, "3").and_then(|n| {
-                if n.value > MAX_HALF_OPEN_CALLS {
-                    Err(syn::Error::new(
-                        n.span,
-                        format!(
-                            "`half_open_max_calls` must be at most {MAX_HALF_OPEN_CALLS}: write a \
-                             smaller number of trial calls"
-                        ),
-                    ))
-                } else {
-                    self.half_open_max_calls = Some(n);
-                    Ok(())
-                }
-            }),
-            "recovery_timeout" => string(key, &value, "\"30s\"").and_then(|lit| {
-                let millis = duration::parse_millis(&lit)?;
-                self.recovery_timeout = Some(Literal {
-                    value: millis,
-                    span: lit.span(),
-                });
-                Ok(())
             }),
             "fallback" => {
                 function_path(key, value, "get_user_fallback").map(|p| self.fallback = Some(p))
@@ -210,26 +177,39 @@ impl Args {
                 self.krate = Some(path);
                 Ok(())
             }),
-            _ => unreachable!("only keys of KEYS reach here"),
+            _ => unreachable!("only keys of keys() reach here"),
         };
         if let Err(error) = result {
             errors.push(error);
         }
     }
 
+    /// The value given for `setting`, if any.
+    pub(crate) fn setting(&self, setting: Setting) -> Option<Literal<Value>> {
+        self.settings[setting.index()]
+    }
+
+    /// A count given for `setting`, or its default.
+    fn count_or_default(&self, setting: Setting) -> u32 {
+        let value = self
+            .setting(setting)
+            .map_or(setting.default_value(), |l| l.value);
+        match value {
+            Value::Count(n) => n,
+            _ => unreachable!("{} is a count", setting.name()),
+        }
+    }
+
     /// What `Config::build()` would refuse across keys, checked with the defaults standing in
     /// for keys left out.
     fn check_across(&mut self, errors: &mut Errors) {
-        let success = self
-            .success_threshold
-            .map_or(DEFAULT_SUCCESS_THRESHOLD, |s| s.value);
-        let max_calls = self
-            .half_open_max_calls
-            .map_or(DEFAULT_HALF_OPEN_MAX_CALLS, |s| s.value);
+        let (threshold, limit) = (Setting::SuccessThreshold, Setting::HalfOpenMaxCalls);
+        let success = self.count_or_default(threshold);
+        let max_calls = self.count_or_default(limit);
         if success <= max_calls {
             return;
         }
-        let max_text = match self.half_open_max_calls {
+        let max_text = match self.setting(limit) {
             Some(_) => format!("{max_calls}"),
             None => format!("{max_calls}, the default"),
         };
@@ -239,21 +219,66 @@ impl Args {
              `half_open_max_calls = {success}`"
         );
         // On the key that was written: the threshold if given, else the limit that is too low.
-        let span = match (self.success_threshold, self.half_open_max_calls) {
+        let span = match (self.setting(threshold), self.setting(limit)) {
             (Some(s), _) => s.span,
             (None, Some(m)) => m.span,
             (None, None) => unreachable!("the defaults agree"),
         };
         errors.add(span, message);
         // Neither value can be trusted; expand with the defaults.
-        self.success_threshold = None;
-        self.half_open_max_calls = None;
+        self.settings[threshold.index()] = None;
+        self.settings[limit.index()] = None;
+    }
+}
+
+/// The literal given for `setting`, read as its kind and checked against the table's limits.
+fn setting_literal(setting: Setting, value: &Expr) -> syn::Result<Literal<Value>> {
+    let key = setting.name();
+    match setting.kind() {
+        Kind::Count => {
+            // The default makes the example of every message.
+            let example = count_text(setting.default_value());
+            let n = count(key, value, &example)?;
+            let refused = match setting.refusal(Value::Count(n.value)) {
+                None => {
+                    return Ok(Literal {
+                        value: Value::Count(n.value),
+                        span: n.span,
+                    })
+                }
+                Some(Refusal::Zero) => {
+                    format!("`{key}` must be at least 1: write for example `{key} = {example}`")
+                }
+                Some(Refusal::TooLarge { max }) => format!(
+                    "`{key}` must be at most {}: write a smaller number, like `{key} = {example}`",
+                    count_text(max)
+                ),
+                Some(Refusal::WrongKind) => unreachable!("a count is read as one"),
+            };
+            Err(syn::Error::new(n.span, refused))
+        }
+        Kind::Duration => {
+            let lit = string(key, value, "\"30s\"")?;
+            let d = duration::parse(setting, &lit)?;
+            Ok(Literal {
+                value: Value::Duration(d),
+                span: lit.span(),
+            })
+        }
+    }
+}
+
+/// A count as its literal (`5`), for messages.
+fn count_text(value: Value) -> String {
+    match value {
+        Value::Count(n) => n.to_string(),
+        _ => unreachable!("only counts are written as literals"),
     }
 }
 
 fn unknown_key(key: &str) -> String {
-    let keys: Vec<String> = KEYS.iter().map(|k| format!("`{k}`")).collect();
-    let (last, first) = keys.split_last().expect("KEYS is not empty");
+    let keys: Vec<String> = keys().iter().map(|k| format!("`{k}`")).collect();
+    let (last, first) = keys.split_last().expect("there are keys");
     format!(
         "unknown key `{key}`: the keys are {}, and {last}",
         first.join(", ")
@@ -296,12 +321,6 @@ fn count(key: &str, value: &Expr, example: &str) -> syn::Result<Literal<u32>> {
             ),
         )
     })?;
-    if n == 0 {
-        return Err(syn::Error::new(
-            lit.span(),
-            format!("`{key}` must be at least 1: write for example `{key} = {example}`"),
-        ));
-    }
     Ok(Literal {
         value: n,
         span: lit.span(),

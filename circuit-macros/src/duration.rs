@@ -1,67 +1,57 @@
-//! `recovery_timeout = "30s"`: an integer with one unit, checked at compile time.
+//! `recovery_timeout = "30s"`: a duration in the grammar of `grammar.rs`, checked at compile
+//! time against the table's limits.
 
+use crate::grammar::{describe_limit, parse_duration, DurationError};
+use crate::table::{Refusal, Setting, Value};
+use std::time::Duration;
 use syn::LitStr;
 
-/// The longest timeout accepted, as in `circuit_core::config::MAX_RECOVERY_TIMEOUT` (365 days): the
-/// attribute refuses at compile time what `Config::build()` would refuse at run time.
-const MAX_MILLIS: u64 = 365 * 24 * 60 * 60 * 1000;
-
-/// Parses `"250ms"`, `"30s"`, `"5m"` or `"1h"` into milliseconds.
-pub(crate) fn parse_millis(lit: &LitStr) -> syn::Result<u64> {
+/// Reads `lit` as a duration for `setting`: `"250ms"`, `"30s"`, `"5m"` or `"1h"`.
+pub(crate) fn parse(setting: Setting, lit: &LitStr) -> syn::Result<Duration> {
+    let key = setting.name();
     let text = lit.value();
-    let digits_end = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (digits, unit) = text.split_at(digits_end);
-    let malformed = || {
-        syn::Error::new(
-            lit.span(),
-            format!(
-                "`recovery_timeout` is an integer with one unit of `ms`, `s`, `m` or `h`, \
-                 not {text:?}: write for example \"30s\" or \"500ms\""
-            ),
-        )
-    };
-    let millis_per_unit = match unit {
-        "ms" => 1,
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        _ => return Err(malformed()),
-    };
-    if digits.is_empty() {
-        return Err(malformed());
-    }
+    let error = |message: String| syn::Error::new(lit.span(), message);
     let too_long = || {
-        syn::Error::new(
-            lit.span(),
-            format!(
-                "`recovery_timeout` must be at most 365 days, not {text:?}: write a shorter one"
-            ),
-        )
+        let limit = match setting.max() {
+            Some(Value::Duration(max)) => format!("must be at most {}", describe_limit(max)),
+            _ => "is too long".to_owned(),
+        };
+        error(format!(
+            "`{key}` {limit}, not {text:?}: write a shorter one"
+        ))
     };
-    let count: u64 = digits.parse().map_err(|_| too_long())?;
-    let millis = count.checked_mul(millis_per_unit).ok_or_else(too_long)?;
-    if millis == 0 {
-        return Err(syn::Error::new(
-            lit.span(),
-            format!("`recovery_timeout` must be longer than zero, not {text:?}: write for example \"30s\""),
-        ));
+    let duration = parse_duration(&text).map_err(|e| match e {
+        DurationError::Malformed => error(format!(
+            "`{key}` is an integer with one unit of `ms`, `s`, `m` or `h`, not {text:?}: write \
+             for example \"30s\" or \"500ms\""
+        )),
+        DurationError::TooLong => too_long(),
+    })?;
+    match setting.refusal(Value::Duration(duration)) {
+        None => Ok(duration),
+        Some(Refusal::Zero) => Err(error(format!(
+            "`{key}` must be longer than zero, not {text:?}: write for example \"30s\""
+        ))),
+        Some(Refusal::TooLarge { .. }) => Err(too_long()),
+        Some(Refusal::WrongKind) => unreachable!("{key} is read as a duration"),
     }
-    if millis > MAX_MILLIS {
-        return Err(too_long());
-    }
-    Ok(millis)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_millis;
+    use super::parse;
+    use crate::table::{Setting, MAX_RECOVERY_TIMEOUT};
     use proc_macro2::Span;
+    use std::time::Duration;
     use syn::LitStr;
 
-    fn millis(text: &str) -> Result<u64, String> {
-        parse_millis(&LitStr::new(text, Span::call_site())).map_err(|e| e.to_string())
+    fn millis(text: &str) -> Result<u128, String> {
+        parse(
+            Setting::RecoveryTimeout,
+            &LitStr::new(text, Span::call_site()),
+        )
+        .map(|d| d.as_millis())
+        .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -70,7 +60,8 @@ mod tests {
         assert_eq!(millis("30s"), Ok(30_000));
         assert_eq!(millis("5m"), Ok(300_000));
         assert_eq!(millis("2h"), Ok(7_200_000));
-        assert_eq!(millis("8760h"), Ok(super::MAX_MILLIS));
+        assert_eq!(millis("8760h"), Ok(MAX_RECOVERY_TIMEOUT.as_millis()));
+        assert_eq!(MAX_RECOVERY_TIMEOUT, Duration::from_secs(8760 * 3600));
     }
 
     #[test]
@@ -83,6 +74,7 @@ mod tests {
         assert!(millis("99999999999999999999h")
             .unwrap_err()
             .contains("365 days"));
+        assert!(millis("8761h").unwrap_err().contains("at most 365 days"));
         assert!(millis("0ms").unwrap_err().contains("longer than zero"));
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::args::{Args, Handle};
 use crate::function::Function;
+use crate::table::{Setting, Value};
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
@@ -70,19 +71,7 @@ impl Breaker<'_> {
                 quote!(::core::concat!(::core::module_path!(), "::", #fn_name))
             }
         };
-        let some = |value: Option<TokenStream>| match value {
-            Some(v) => quote!(::core::option::Option::Some(#v)),
-            None => quote!(::core::option::Option::None),
-        };
-        let count =
-            |n: Option<crate::args::Literal<u32>>| some(n.map(|n| n.value.to_token_stream()));
-        let failure_threshold = count(self.args.failure_threshold);
-        let success_threshold = count(self.args.success_threshold);
-        let half_open_max_calls = count(self.args.half_open_max_calls);
-        let recovery_timeout = some(self.args.recovery_timeout.map(|t| {
-            let millis = t.value;
-            quote!(::core::time::Duration::from_millis(#millis))
-        }));
+        let settings = self.settings();
         // The location macros read the span they are called with: the function's name.
         let at = ident.span();
         let file = quote_spanned!(at=> ::core::file!());
@@ -91,15 +80,35 @@ impl Breaker<'_> {
         quote! {
             #krate::__private::Declaration {
                 name: #name,
-                failure_threshold: #failure_threshold,
-                success_threshold: #success_threshold,
-                half_open_max_calls: #half_open_max_calls,
-                recovery_timeout: #recovery_timeout,
+                settings: #settings,
                 file: #file,
                 line: #line,
                 column: #column,
             }
         }
+    }
+
+    /// The settings the attribute gave, as `(Setting, Value)` pairs in the table's order. In
+    /// a `const` block: the slice must be `'static` where the declaration is built at run
+    /// time too (`resolve_once`), and `Duration::from_millis` would not be promoted there.
+    fn settings(&self) -> TokenStream {
+        let krate = self.krate;
+        let pairs = Setting::ALL.into_iter().filter_map(|setting| {
+            let literal = self.args.setting(setting)?;
+            // The variant's name, as `Debug` writes a unit variant.
+            let variant = Ident::new(&format!("{setting:?}"), Span::call_site());
+            let value = match literal.value {
+                Value::Count(n) => quote!(Count(#n)),
+                Value::Duration(d) => {
+                    // Whole milliseconds: the grammar has no finer unit.
+                    let millis = u64::try_from(d.as_millis())
+                        .expect("the grammar reads a u64 of milliseconds");
+                    quote!(Duration(::core::time::Duration::from_millis(#millis)))
+                }
+            };
+            Some(quote!((#krate::__private::Setting::#variant, #krate::__private::Value::#value)))
+        });
+        quote!(const { &[#(#pairs),*] })
     }
 
     fn submit(&self, in_module: bool) -> TokenStream {

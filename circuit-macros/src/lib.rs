@@ -1,17 +1,25 @@
 //! The `#[circuit_breaker]` attribute. Use it through `circuit_core::circuit_breaker`, whose
 //! documentation describes it.
 //!
-//! Stages, one file each: [`args`] parses and checks the arguments, [`function`] the item,
-//! [`handle`] generates the breaker's declaration and inspection handle, [`expand`] the new
-//! body. Every mistake is a `syn::Error` on the token at fault; all of them are reported at
-//! once, and the function is still emitted so that the user sees only the real errors.
+//! Stages, one file each: `args` parses and checks the arguments (settings through `table`,
+//! durations through `grammar`, both shared with the runtime), `function` the item, `handle`
+//! generates the breaker's declaration and inspection handle, `expand` the new body. Every
+//! mistake is a `syn::Error` on the token at fault; all of them are reported at once, and the
+//! function is still emitted so that the user sees only the real errors.
 
 mod args;
 mod duration;
 mod expand;
 mod function;
+// The duration grammar and the table of settings, shared with circuit-core as copies of the
+// same text. Some of what the runtime needs (environment suffixes, conversions) goes unused
+// here, hence the `allow`.
+#[allow(dead_code)]
+mod grammar;
 mod handle;
 mod respan;
+#[allow(dead_code)]
+mod table;
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;

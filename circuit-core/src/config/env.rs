@@ -2,11 +2,12 @@
 //!
 //! A breaker named `user-service` reads `CIRCUIT_USER_SERVICE_FAILURE_THRESHOLD`,
 //! `..._SUCCESS_THRESHOLD`, `..._RECOVERY_TIMEOUT` and `..._HALF_OPEN_MAX_CALLS`; a breaker
-//! given a prefix of its own (the seed's `DB_CIRCUIT_BREAKER`) reads
-//! `DB_CIRCUIT_BREAKER_FAILURE_THRESHOLD` and so on. Every value is checked before any is
-//! applied, and every bad one is reported, so an operator fixes them all in one round.
+//! given a prefix of its own (`DB_CIRCUIT_BREAKER`) reads
+//! `DB_CIRCUIT_BREAKER_FAILURE_THRESHOLD` and so on: one variable per [`Setting`], named by its
+//! [`env_suffix`](Setting::env_suffix). Every value is checked before any is applied, and every
+//! bad one is reported, so an operator fixes them all in one round.
 
-use crate::config::settings::{Setting, Settings};
+use crate::config::{text, Setting, Settings};
 use crate::{Config, Registry};
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -24,8 +25,8 @@ pub const DEFAULT_ENV_PREFIX: &str = "CIRCUIT";
 ///
 /// let registry = Registry::new();
 /// let env = EnvConfig::new()
-///     .breaker("user-service")                          // CIRCUIT_USER_SERVICE_*
-///     .breaker_with_prefix("database", "DB_CIRCUIT_BREAKER"); // the seed's names
+///     .breaker("user-service") // CIRCUIT_USER_SERVICE_*
+///     .breaker_with_prefix("database", "DB_CIRCUIT_BREAKER"); // DB_CIRCUIT_BREAKER_*
 ///
 /// // In a service: `env.apply(circuit_core::registry())?`, which reads `std::env`.
 /// env.apply_from(&registry, [
@@ -41,8 +42,10 @@ pub const DEFAULT_ENV_PREFIX: &str = "CIRCUIT";
 /// ```
 ///
 /// Values: the thresholds and `HALF_OPEN_MAX_CALLS` are whole numbers; `RECOVERY_TIMEOUT` is
-/// whole seconds (`60`) or a whole number with one unit of `ms`, `s`, `m`, `h` (`90s`, `5m`).
-/// They are checked with [`ConfigBuilder::build`](crate::ConfigBuilder::build)'s rules.
+/// a whole number with one unit of `ms`, `s`, `m`, `h` and nothing between them (`500ms`,
+/// `90s`, `5m`), the grammar of the attribute's `recovery_timeout`, or, unlike the attribute,
+/// a bare whole number of seconds (`60`). Whitespace around a value is ignored. They are
+/// checked with [`ConfigBuilder::build`](crate::ConfigBuilder::build)'s rules and messages.
 ///
 /// Unset variables leave their setting as it is: settings are laid over the breaker's
 /// configuration (its attribute's literals, or one given earlier to
@@ -170,7 +173,7 @@ impl EnvConfig {
             if self.is_shared(prefix) {
                 continue; // reported above
             }
-            // (variable, value) of each setting that is set, in `Setting::ALL` order.
+            // (variable, value) of each setting that is set, by `Setting::index`.
             let found: Vec<Option<(String, &Value)>> = Setting::ALL
                 .into_iter()
                 .map(|setting| {
@@ -181,23 +184,21 @@ impl EnvConfig {
             if found.iter().all(Option::is_none) {
                 continue;
             }
-            let mut settings = Settings::default();
+            let mut settings = Settings::new();
             let mut bad = false;
             for (setting, (variable, value)) in Setting::ALL
                 .into_iter()
                 .zip(&found)
                 .filter_map(|(s, f)| Some((s, f.as_ref()?)))
             {
-                let parsed = match value {
-                    Ok(text) => setting.parse(text),
+                let set = match value {
+                    Ok(raw) => text::parse(setting, raw)
+                        .and_then(|v| settings.set(setting, v).map_err(|e| e.to_string())),
                     Err(_) => Err("not valid UTF-8".to_owned()),
                 };
-                match parsed {
-                    Ok(parsed) => settings = parsed.over(&settings),
-                    Err(why) => {
-                        bad = true;
-                        problems.push(EnvProblem::new(variable, value, why));
-                    }
+                if let Err(why) = set {
+                    bad = true;
+                    problems.push(EnvProblem::new(variable, value, why));
                 }
             }
             if bad {
@@ -207,11 +208,12 @@ impl EnvConfig {
             match settings.apply(&base) {
                 Ok(config) => configs.push((name.clone(), config)),
                 Err(err) => {
-                    // Blame the variable of the setting refused or, when the rule ties two
-                    // settings and only the other one was set, that one.
-                    let at = |s: Setting| found[s as usize].as_ref();
-                    if let Some((variable, value)) = at(Setting::of_error(&err))
-                        .or_else(|| at(Setting::HalfOpenMaxCalls))
+                    // Blame the variable of a setting the error is about, else (no such
+                    // variable is set: the values came from the breaker) the first one set.
+                    let at = |s: Setting| found[s.index()].as_ref();
+                    if let Some((variable, value)) = err
+                        .blamed()
+                        .find_map(at)
                         .or_else(|| found.iter().flatten().next())
                     {
                         problems.push(EnvProblem::new(variable, value, err.to_string()));
@@ -288,7 +290,7 @@ impl EnvConfig {
 
 /// The variable of one setting: `CIRCUIT_USER_SERVICE` + `FAILURE_THRESHOLD`.
 fn variable(prefix: &str, setting: Setting) -> String {
-    format!("{prefix}_{}", setting.field().to_ascii_uppercase())
+    format!("{prefix}_{}", setting.env_suffix())
 }
 
 /// A variable's value: `Err` holds a lossy rendering of one that is not UTF-8.

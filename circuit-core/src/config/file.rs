@@ -7,9 +7,9 @@
 //! fault (`instances.user-service.failure_threshold`), which any format can report, via
 //! `serde_path_to_error`.
 
-use crate::config::settings::{check_alone, parse_duration, Setting, Settings};
+use crate::config::{text, ConfigError, Kind, Setting, Settings, Value};
 use crate::{Config, Registry};
-use serde::de::{self, Deserializer, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,7 +21,7 @@ use std::time::Duration;
 /// # Shared sections. `default` is the base of every instance that names no other.
 /// [configs.default]
 /// failure_threshold = 5
-/// recovery_timeout = "60s"      # or whole seconds: 60; units: ms, s, m, h
+/// recovery_timeout = "60s"      # or whole seconds: 60 (or "60"); units: ms, s, m, h
 ///
 /// [configs.slow-backend]
 /// recovery_timeout = "5m"
@@ -42,15 +42,20 @@ use std::time::Duration;
 /// stays as the code has it. Breakers the file does not list under `instances` are left
 /// alone, `default` included. A base section names no base of its own.
 ///
+/// The keys are the names of the [`Setting`]s, and `base_config` in an instance. Counts are
+/// whole numbers; a duration is a string in the attribute's grammar (a whole number with one
+/// unit of `ms`, `s`, `m`, `h` and nothing between them: `"500ms"`, `"90s"`, `"5m"`), or,
+/// unlike the attribute, whole seconds (`60` or `"60"`); whitespace around a string is ignored.
+///
 /// Unknown keys, wrong types and bad values are refused with the path of the value (and with
 /// TOML, its line and column).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileConfig {
     configs: BTreeMap<String, Settings>,
     instances: BTreeMap<String, Instance>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 struct Instance {
     base_config: Option<String>,
     settings: Settings,
@@ -160,16 +165,8 @@ impl FileConfig {
             match settings.apply(&current) {
                 Ok(config) => configs.push((name.clone(), config)),
                 Err(err) => {
-                    let field = Setting::of_error(&err).field();
-                    let path = if is_set(&instance.settings, field) {
-                        format!("instances.{name}.{field}")
-                    } else if let Some((base_name, _)) = base.filter(|(_, s)| is_set(s, field)) {
-                        format!("configs.{base_name}.{field}")
-                    } else {
-                        format!("instances.{name}")
-                    };
                     problems.push(FileProblem {
-                        path,
+                        path: blame(&err, name, &instance.settings, base),
                         line: None,
                         column: None,
                         message: err.to_string(),
@@ -234,13 +231,26 @@ impl FileConfig {
     }
 }
 
-fn is_set(s: &Settings, field: &str) -> bool {
-    match field {
-        "failure_threshold" => s.failure_threshold.is_some(),
-        "success_threshold" => s.success_threshold.is_some(),
-        "recovery_timeout" => s.recovery_timeout.is_some(),
-        _ => s.half_open_max_calls.is_some(),
-    }
+/// The path of the value to blame for `err`, refused for the instance `name`: of the settings
+/// the error is about, the first the instance gives, or else its base section; failing both
+/// (the values came from the breaker), the instance.
+fn blame(
+    err: &ConfigError,
+    name: &str,
+    instance: &Settings,
+    base: Option<(&str, &Settings)>,
+) -> String {
+    err.blamed()
+        .find_map(|setting| {
+            let key = setting.name();
+            if instance.get(setting).is_some() {
+                Some(format!("instances.{name}.{key}"))
+            } else {
+                let (base_name, _) = base.filter(|(_, s)| s.get(setting).is_some())?;
+                Some(format!("configs.{base_name}.{key}"))
+            }
+        })
+        .unwrap_or_else(|| format!("instances.{name}"))
 }
 
 /// 1-based line and column (in characters) of byte `offset` of `text`.
@@ -261,24 +271,9 @@ impl<'de> Deserialize<'de> for FileConfig {
             configs: raw
                 .configs
                 .into_iter()
-                .map(|(k, v)| (k, v.into()))
+                .map(|(k, Section(settings))| (k, settings))
                 .collect(),
-            instances: raw
-                .instances
-                .into_iter()
-                .map(|(k, v)| {
-                    let instance = Instance {
-                        base_config: v.base_config,
-                        settings: Settings {
-                            failure_threshold: v.failure_threshold,
-                            success_threshold: v.success_threshold,
-                            recovery_timeout: v.recovery_timeout,
-                            half_open_max_calls: v.half_open_max_calls,
-                        },
-                    };
-                    (k, instance)
-                })
-                .collect(),
+            instances: raw.instances,
         })
     }
 }
@@ -287,95 +282,152 @@ impl<'de> Deserialize<'de> for FileConfig {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     #[serde(default)]
-    configs: BTreeMap<String, RawSettings>,
+    configs: BTreeMap<String, Section>,
     #[serde(default)]
-    instances: BTreeMap<String, RawInstance>,
+    instances: BTreeMap<String, Instance>,
 }
 
-// Two structs rather than one with `#[serde(flatten)]`, which `deny_unknown_fields` does not
-// work with.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSettings {
-    #[serde(default, deserialize_with = "failure_threshold")]
-    failure_threshold: Option<u32>,
-    #[serde(default, deserialize_with = "success_threshold")]
-    success_threshold: Option<u32>,
-    #[serde(default, deserialize_with = "recovery_timeout")]
-    recovery_timeout: Option<Duration>,
-    #[serde(default, deserialize_with = "half_open_max_calls")]
-    half_open_max_calls: Option<u32>,
+/// A shared section: settings only.
+struct Section(Settings);
+
+impl<'de> Deserialize<'de> for Section {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (_, settings) = d.deserialize_map(TableVisitor { instance: false })?;
+        Ok(Section(settings))
+    }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawInstance {
-    #[serde(default)]
-    base_config: Option<String>,
-    #[serde(default, deserialize_with = "failure_threshold")]
-    failure_threshold: Option<u32>,
-    #[serde(default, deserialize_with = "success_threshold")]
-    success_threshold: Option<u32>,
-    #[serde(default, deserialize_with = "recovery_timeout")]
-    recovery_timeout: Option<Duration>,
-    #[serde(default, deserialize_with = "half_open_max_calls")]
-    half_open_max_calls: Option<u32>,
+impl<'de> Deserialize<'de> for Instance {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (base_config, settings) = d.deserialize_map(TableVisitor { instance: true })?;
+        Ok(Instance {
+            base_config,
+            settings,
+        })
+    }
 }
 
-impl From<RawSettings> for Settings {
-    fn from(r: RawSettings) -> Self {
-        Settings {
-            failure_threshold: r.failure_threshold,
-            success_threshold: r.success_threshold,
-            recovery_timeout: r.recovery_timeout,
-            half_open_max_calls: r.half_open_max_calls,
+/// The key of an instance that names its base section.
+const BASE_CONFIG: &str = "base_config";
+
+/// The keys of a section and of an instance, for the error about an unknown one.
+const SECTION_KEYS: [&str; Setting::COUNT] = keys(None);
+const INSTANCE_KEYS: [&str; Setting::COUNT + 1] = keys(Some(BASE_CONFIG));
+
+/// `first`, if any, then the name of every setting.
+const fn keys<const N: usize>(first: Option<&'static str>) -> [&'static str; N] {
+    let mut keys = [""; N];
+    let mut at = 0;
+    if let Some(first) = first {
+        keys[0] = first;
+        at = 1;
+    }
+    let mut i = 0;
+    while i < Setting::COUNT {
+        keys[at + i] = Setting::ALL[i].name();
+        i += 1;
+    }
+    keys
+}
+
+/// The settings of a section or an instance, by the names of the table; an instance may also
+/// name its base section.
+struct TableVisitor {
+    instance: bool,
+}
+
+impl<'de> Visitor<'de> for TableVisitor {
+    type Value = (Option<String>, Settings);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a table of circuit breaker settings")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut base_config = None;
+        let mut settings = Settings::new();
+        while let Some(key) = map.next_key_seed(KeyReader {
+            instance: self.instance,
+        })? {
+            match key {
+                Key::BaseConfig => {
+                    if base_config.is_some() {
+                        return Err(de::Error::duplicate_field(BASE_CONFIG));
+                    }
+                    base_config = Some(map.next_value()?);
+                }
+                Key::Setting(setting) => {
+                    if settings.get(setting).is_some() {
+                        return Err(de::Error::duplicate_field(setting.name()));
+                    }
+                    let value = map.next_value_seed(ValueReader(setting))?;
+                    settings.set(setting, value).map_err(de::Error::custom)?;
+                }
+            }
+        }
+        Ok((base_config, settings))
+    }
+}
+
+enum Key {
+    BaseConfig,
+    Setting(Setting),
+}
+
+/// Reads a key, refusing an unknown one where it is written (so TOML gives its line).
+struct KeyReader {
+    instance: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for KeyReader {
+    type Value = Key;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+
+impl Visitor<'_> for KeyReader {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the name of a setting")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+        if self.instance && key == BASE_CONFIG {
+            return Ok(Key::BaseConfig);
+        }
+        match Setting::from_name(key) {
+            Some(setting) => Ok(Key::Setting(setting)),
+            None if self.instance => Err(E::unknown_field(key, &INSTANCE_KEYS)),
+            None => Err(E::unknown_field(key, &SECTION_KEYS)),
         }
     }
 }
 
-// Each value is checked as it is read, so that the error carries the value's location.
+/// Reads the value of one setting, of its kind, and checks it as it is read, so that the error
+/// carries the value's location.
+struct ValueReader(Setting);
 
-fn failure_threshold<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    checked(Settings {
-        failure_threshold: Some(u32::deserialize(d)?),
-        ..Settings::default()
-    })
-    .map(|s| s.failure_threshold)
+impl<'de> DeserializeSeed<'de> for ValueReader {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        let setting = self.0;
+        let value = match setting.kind() {
+            Kind::Count => Value::Count(u32::deserialize(d)?),
+            Kind::Duration => Value::Duration(d.deserialize_any(DurationVisitor(setting))?),
+        };
+        ConfigError::check(setting, value).map_err(de::Error::custom)?;
+        Ok(value)
+    }
 }
 
-fn success_threshold<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    checked(Settings {
-        success_threshold: Some(u32::deserialize(d)?),
-        ..Settings::default()
-    })
-    .map(|s| s.success_threshold)
-}
+/// Whole seconds (`60`), or a string: the attribute's grammar (`"90s"`, `"5m"`) or seconds.
+struct DurationVisitor(Setting);
 
-fn half_open_max_calls<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    checked(Settings {
-        half_open_max_calls: Some(u32::deserialize(d)?),
-        ..Settings::default()
-    })
-    .map(|s| s.half_open_max_calls)
-}
-
-fn recovery_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    checked(Settings {
-        recovery_timeout: Some(d.deserialize_any(TimeoutVisitor)?),
-        ..Settings::default()
-    })
-    .map(|s| s.recovery_timeout)
-}
-
-fn checked<E: de::Error>(s: Settings) -> Result<Settings, E> {
-    check_alone(&s).map_err(E::custom)?;
-    Ok(s)
-}
-
-/// Whole seconds (`60`), or a string with a unit (`"90s"`, `"5m"`).
-struct TimeoutVisitor;
-
-impl Visitor<'_> for TimeoutVisitor {
+impl Visitor<'_> for DurationVisitor {
     type Value = Duration;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -383,7 +435,7 @@ impl Visitor<'_> for TimeoutVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
-        parse_duration(&v.to_string()).map_err(E::custom)
+        text::seconds(self.0, v).map_err(E::custom)
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
@@ -394,7 +446,7 @@ impl Visitor<'_> for TimeoutVisitor {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
-        parse_duration(v).map_err(|why| E::custom(format!("{v:?}: {why}")))
+        text::duration(self.0, v).map_err(|why| E::custom(format!("{v:?}: {why}")))
     }
 }
 

@@ -11,20 +11,19 @@
 //! order the linker put them in: among the declarations that give any setting, the first by
 //! source location (file, then line, then column); if none gives a setting, the defaults.
 
-use crate::config::settings::Settings;
+use crate::config::{Setting, Settings, Value};
 use crate::{Config, Registry};
 use std::cmp::Reverse;
-use std::time::Duration;
 
 /// One breaker declared by an attribute: its name and the literals the attribute gave.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Declaration {
     pub name: &'static str,
-    pub failure_threshold: Option<u32>,
-    pub success_threshold: Option<u32>,
-    pub half_open_max_calls: Option<u32>,
-    pub recovery_timeout: Option<Duration>,
+    /// The settings the attribute gave, each checked at compile time against the table the
+    /// runtime checks with (the attribute compiles the same table). Pairs rather than
+    /// `Settings`, whose fields the user's crate cannot write.
+    pub settings: &'static [(Setting, Value)],
     /// Where the attribute is, to choose between declarations of one name.
     pub file: &'static str,
     pub line: u32,
@@ -34,30 +33,21 @@ pub struct Declaration {
 inventory::collect!(Declaration);
 
 impl Declaration {
-    /// The attribute's literals as settings. (The expansion writes a `Declaration` literal in
-    /// the user's crate, where the `#[non_exhaustive]` `Settings` cannot be written, hence the
-    /// fields of its own.)
-    fn settings(&self) -> Settings {
-        Settings {
-            failure_threshold: self.failure_threshold,
-            success_threshold: self.success_threshold,
-            recovery_timeout: self.recovery_timeout,
-            half_open_max_calls: self.half_open_max_calls,
-        }
-    }
-
     /// The configuration the attribute's literals describe, on top of the defaults. The
-    /// attribute checked every literal at compile time; should a combination still be refused
-    /// here, the defaults stand in rather than a panic.
+    /// attribute checked every literal at compile time; should one still be refused here, the
+    /// defaults stand in rather than a panic.
     pub fn config(&self) -> Config {
-        self.settings()
-            .apply(&Config::default())
+        let mut settings = Settings::new();
+        self.settings
+            .iter()
+            .try_for_each(|&(setting, value)| settings.set(setting, value))
+            .and_then(|()| settings.apply(&Config::default()))
             .unwrap_or_default()
     }
 
     /// Whether the attribute gave any setting, rather than relying on the defaults.
     fn gives_settings(&self) -> bool {
-        !self.settings().is_empty()
+        !self.settings.is_empty()
     }
 
     /// Sorts before every other declaration of its name that should lose to it.
@@ -97,26 +87,28 @@ mod tests {
         name: &'static str,
         file: &'static str,
         line: u32,
-        threshold: Option<u32>,
+        settings: &'static [(Setting, Value)],
     ) -> Declaration {
         Declaration {
             name,
-            failure_threshold: threshold,
-            success_threshold: None,
-            half_open_max_calls: None,
-            recovery_timeout: None,
+            settings,
             file,
             line,
             column: 1,
         }
     }
 
+    /// `failure_threshold = 7`, `= 9`, `= 2`.
+    const SEVEN: &[(Setting, Value)] = &[(Setting::FailureThreshold, Value::Count(7))];
+    const NINE: &[(Setting, Value)] = &[(Setting::FailureThreshold, Value::Count(9))];
+    const TWO: &[(Setting, Value)] = &[(Setting::FailureThreshold, Value::Count(2))];
+
     #[test]
     fn the_first_declaration_by_location_that_gives_settings_wins_in_any_order() {
-        let bare = declared("db", "a.rs", 1, None);
-        let late = declared("db", "b.rs", 2, Some(7));
-        let early = declared("db", "b.rs", 10, Some(9)); // line 10 after line 2: not by text
-        let other = declared("cache", "z.rs", 1, None);
+        let bare = declared("db", "a.rs", 1, &[]);
+        let late = declared("db", "b.rs", 2, SEVEN);
+        let early = declared("db", "b.rs", 10, NINE); // line 10 after line 2: not by text
+        let other = declared("cache", "z.rs", 1, &[]);
         let forwards = [&bare, &late, &early, &other];
         let backwards = [&other, &early, &late, &bare];
         for order in [forwards, backwards] {
@@ -128,11 +120,31 @@ mod tests {
 
     #[test]
     fn without_settings_the_defaults_stand() {
-        let a = declared("x", "b.rs", 1, None);
-        let b = declared("x", "a.rs", 1, None);
+        let a = declared("x", "b.rs", 1, &[]);
+        let b = declared("x", "a.rs", 1, &[]);
         let chosen = chosen([&a, &b]);
         assert_eq!(chosen.len(), 1);
         assert_eq!(chosen[0].file, "a.rs");
         assert_eq!(chosen[0].config().failure_threshold(), 5);
+    }
+
+    #[test]
+    fn the_literals_lay_over_the_defaults_and_a_refused_one_leaves_the_defaults() {
+        let given = declared("y", "a.rs", 1, TWO);
+        assert_eq!(
+            (
+                given.config().failure_threshold(),
+                given.config().success_threshold()
+            ),
+            (2, 3)
+        );
+        let refused = Declaration {
+            settings: &[
+                (Setting::FailureThreshold, Value::Count(2)),
+                (Setting::SuccessThreshold, Value::Count(9)),
+            ],
+            ..declared("y", "a.rs", 1, &[])
+        };
+        assert_eq!(refused.config().failure_threshold(), 5);
     }
 }

@@ -1,0 +1,110 @@
+//! Values written as text, as environment variables and files hold them: a count is a whole
+//! number; a duration follows the grammar the attribute reads (`grammar.rs`: `500ms`, `30s`,
+//! `5m`, `1h`) or is a bare whole number of seconds (`60`). Surrounding whitespace is ignored.
+//!
+//! The errors say what to write; the setting's own limits are checked afterwards, with
+//! `ConfigError`'s messages.
+
+use crate::config::grammar::{describe_limit, parse_duration, DurationError};
+use crate::config::{Kind, Setting, Value};
+use std::time::Duration;
+
+/// What a duration may look like, for the errors.
+const DURATION_HINT: &str =
+    "expected a whole number of seconds, or one with a unit: 500ms, 30s, 5m, 1h";
+
+/// Reads `text` as a value of `setting`'s kind (not yet checked against its limits).
+pub(crate) fn parse(setting: Setting, text: &str) -> Result<Value, String> {
+    match setting.kind() {
+        Kind::Count => count(text).map(Value::Count),
+        Kind::Duration => duration(setting, text).map(Value::Duration),
+    }
+}
+
+fn count(text: &str) -> Result<u32, String> {
+    let t = text.trim();
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("expected a whole number".into());
+    }
+    t.parse()
+        .map_err(|_| format!("must be at most {}", u32::MAX))
+}
+
+/// A duration for `setting`: the grammar, or bare seconds.
+pub(crate) fn duration(setting: Setting, text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        // Only digits: a number that does not parse is too large for a u64.
+        return t
+            .parse()
+            .map_err(|_| too_long(setting))
+            .and_then(|secs| seconds(setting, secs));
+    }
+    parse_duration(t).map_err(|e| match e {
+        DurationError::Malformed => DURATION_HINT.into(),
+        DurationError::TooLong => too_long(setting),
+    })
+}
+
+/// `secs` whole seconds, as a duration kept to the millisecond like every other.
+pub(crate) fn seconds(setting: Setting, secs: u64) -> Result<Duration, String> {
+    secs.checked_mul(1_000)
+        .map(Duration::from_millis)
+        .ok_or_else(|| too_long(setting))
+}
+
+fn too_long(setting: Setting) -> String {
+    match setting.max() {
+        Some(Value::Duration(max)) => format!("too long: must be at most {}", describe_limit(max)),
+        _ => "too long".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TIMEOUT: Setting = Setting::RecoveryTimeout;
+
+    #[test]
+    fn durations_take_the_grammar_or_bare_seconds() {
+        let ok = |s: &str| duration(TIMEOUT, s).unwrap();
+        assert_eq!(ok("60"), Duration::from_secs(60));
+        assert_eq!(ok(" 500ms "), Duration::from_millis(500));
+        assert_eq!(ok("30s"), Duration::from_secs(30));
+        assert_eq!(ok("5m"), Duration::from_secs(300));
+        assert_eq!(ok("2h"), Duration::from_secs(7200));
+        for bad in ["", "s", "1.5s", "-1", "10d", "1m30s", "2 h", "30 seconds"] {
+            assert_eq!(duration(TIMEOUT, bad), Err(DURATION_HINT.into()), "{bad:?}");
+        }
+        for huge in [
+            "99999999999999999999h",
+            "99999999999999999999",
+            "18446744073709552",
+        ] {
+            assert_eq!(
+                duration(TIMEOUT, huge),
+                Err("too long: must be at most 365 days".into()),
+                "{huge:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn counts_are_whole_numbers_of_a_u32() {
+        let count = |s| parse(Setting::FailureThreshold, s);
+        assert_eq!(count(" 7 "), Ok(Value::Count(7)));
+        assert_eq!(
+            count("0"),
+            Ok(Value::Count(0)),
+            "the limits are checked later"
+        );
+        for bad in ["", "x", "-1", "1.0", "1e3"] {
+            assert_eq!(count(bad), Err("expected a whole number".into()), "{bad:?}");
+        }
+        assert_eq!(
+            count("4294967296"),
+            Err("must be at most 4294967295".into())
+        );
+    }
+}

@@ -1,0 +1,16 @@
+use circuit_core::{circuit_breaker, CircuitOpen};
+
+#[derive(Debug)]
+struct AppError;
+
+impl From<CircuitOpen> for AppError {
+    fn from(_: CircuitOpen) -> Self {
+        AppError
+    }
+}
+
+#[circuit_breaker(half_open_max_calls = 1_048_576)]
+fn get_user(id: u64) -> Result<u64, AppError> {
+    Ok(id)
+}
+fn main() {}

@@ -118,7 +118,10 @@ async fn the_attribute_excludes_what_the_database_answered() {
     }
     assert_eq!(add_user::breaker().state(), State::Open);
     let rejected = add_user(&pool, "bob@example.com").await.unwrap_err();
-    assert!(matches!(rejected, AppError::Unavailable(_)), "{rejected:?}");
+    match &rejected {
+        AppError::Unavailable(open) => assert_eq!(open.name(), "sqlx-attribute-users"),
+        AppError::Db(e) => panic!("expected a rejection, got {e:?}"),
+    }
     // A rejection carries no database error: it is not a database failure of its own.
     assert!(is_application_error(&rejected));
     holder.execute("ROLLBACK").await.unwrap();

@@ -188,10 +188,12 @@ fn main() {
         let without_load = spawn_load(without);
 
         tokio::time::sleep_until((start + HEALTHY).into()).await;
-        let stopped_at = start.elapsed();
-        // pg_ctl blocks; let the other workers keep the load going meanwhile.
+        // pg_ctl blocks; let the other workers keep the load going meanwhile. The outage is
+        // counted from the moment the server is down (a fast shutdown takes a moment).
         tokio::task::block_in_place(|| server.stop());
+        let stopped_at = start.elapsed();
         tokio::time::sleep_until((start + HEALTHY + OUTAGE).into()).await;
+        // Counted from the moment it accepts connections again.
         tokio::task::block_in_place(|| server.start_again());
         let restarted_at = start.elapsed();
 

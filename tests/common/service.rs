@@ -9,7 +9,7 @@ use crate::settings::{Settings, BREAKER};
 use circuit_core::clock::ManualClock;
 use circuit_core::{CircuitBreaker, Config, Registry};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The breaker of the tests: trips at 3, recovers after 30 s, closes after 2 trial successes.
@@ -55,9 +55,7 @@ impl Service {
             .clock(clock.clone())
             .build()
             .unwrap();
-        // One registry per test, so tests running at once do not share a breaker; leaked,
-        // as the process-wide one is `'static`.
-        let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+        let registry = test_registry();
         let breaker = registry.get_or_create(BREAKER, config);
         let db = Database::connect_lazy(&settings, breaker.clone()).expect("a valid URL");
         let app = router(AppState {
@@ -78,6 +76,18 @@ impl Service {
             server,
         }
     }
+}
+
+/// One registry per test, so tests running at once do not share a breaker. `'static` like the
+/// process-wide one; kept in a static list so that it stays reachable (valgrind's leak check
+/// counts a leaked block nobody points to as lost).
+fn test_registry() -> &'static Registry {
+    static KEPT: Mutex<Vec<&'static Registry>> = Mutex::new(Vec::new());
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    KEPT.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(registry);
+    registry
 }
 
 impl Drop for Service {

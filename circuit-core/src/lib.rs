@@ -116,6 +116,13 @@ pub use report::Snapshot;
 #[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
 pub use report::prometheus;
 
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
+#[cfg(feature = "sqlx")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
+pub mod sqlx; // which sqlx errors are the database failing, and which its answers // a rejection as a 503 response; health and metrics handlers
+
 /// What the `#[circuit_breaker]` expansion names. Not public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {

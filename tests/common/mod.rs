@@ -6,6 +6,7 @@
 mod drive;
 #[allow(unused_imports)]
 pub use drive::*;
+pub mod postgres; // a real PostgreSQL server in a temp dir, for the database tests
 
 use circuit_core::clock::ManualClock;
 use circuit_core::{CircuitBreaker, CircuitError, Config, Transition};

@@ -89,7 +89,7 @@
 //!   - a database error without a code, or with one of neither shape, is the database
 //!     answering.
 //!
-//! Constraint violations ([`ErrorKind`](sqlx::error::ErrorKind) other than `Other`) are
+//! Constraint violations ([`ErrorKind`] other than `Other`) are
 //! application errors whatever their code.
 
 mod codes;

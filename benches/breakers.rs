@@ -6,7 +6,7 @@
 
 mod alloc_counter;
 
-use circuit_core::{CircuitBreaker, Config};
+use circuit_core::{registry, CircuitBreaker, Config, KeyedLimits};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use failsafe::CircuitBreaker as _;
 use std::future::{ready, Future};
@@ -203,6 +203,72 @@ fn async_ready(c: &mut Criterion) {
     g.finish();
 }
 
+/// The design's HTTP client looks its breaker up by service name on every request. Here: the
+/// four services of the design in the process-wide registry, one looked up and called per
+/// iteration, against a call on a held `Arc`; by `get` (an `Arc` cloned under a read lock, as
+/// before), by `lookup_or_create` (borrowed, lock-free), and by key in a `KeyedBreakers` set.
+/// `lookup_threads/*/N`: N threads looking up and calling one name at once.
+fn lookup(c: &mut Criterion) {
+    let services = ["users", "products", "orders", "payments"];
+    for name in services {
+        registry().get_or_create(name, Config::default());
+    }
+    let held = registry().get("payments").unwrap();
+    let keyed = registry().keyed("bench-hosts", Config::default(), KeyedLimits::default());
+    for name in services {
+        keyed.get(name).unwrap();
+    }
+    let mut g = c.benchmark_group("lookup");
+    g.bench_function("plain_call", |b| b.iter(|| black_box(work().ok())));
+    g.bench_function("held_arc", |b| b.iter(|| black_box(held.call(work).ok())));
+    g.bench_function("registry_get", |b| {
+        b.iter(|| {
+            black_box(
+                registry()
+                    .get(black_box("payments"))
+                    .unwrap()
+                    .call(work)
+                    .ok(),
+            )
+        })
+    });
+    g.bench_function("registry_lookup_or_create", |b| {
+        b.iter(|| {
+            let breaker = registry().lookup_or_create(black_box("payments"), Config::default);
+            black_box(breaker.call(work).ok())
+        })
+    });
+    g.bench_function("keyed_get", |b| {
+        b.iter(|| black_box(keyed.get(black_box("payments")).unwrap().call(work).ok()))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("lookup_threads");
+    let cases: [(&str, &(dyn Fn() + Sync)); 2] = [
+        ("registry_get", &|| {
+            let _ = black_box(
+                registry()
+                    .get(black_box("payments"))
+                    .unwrap()
+                    .call(work)
+                    .ok(),
+            );
+        }),
+        ("registry_lookup_or_create", &|| {
+            let breaker = registry().lookup_or_create(black_box("payments"), Config::default);
+            let _ = black_box(breaker.call(work).ok());
+        }),
+    ];
+    for threads in [1, 2] {
+        for (name, op) in cases {
+            g.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &t| {
+                b.iter_custom(|iters| on_threads(t, iters, op))
+            });
+        }
+    }
+    g.finish();
+}
+
 /// Polls a future that must finish on its first poll.
 fn poll_ready<F: Future>(fut: F) -> F::Output {
     match pin!(fut).poll(&mut Context::from_waker(Waker::noop())) {
@@ -327,6 +393,6 @@ criterion_group! {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
     targets = closed_success, open_rejected, shared_by_threads, one_percent_failures,
-        async_ready, attribute, allocations
+        async_ready, lookup, attribute, allocations
 }
 criterion_main!(benches);

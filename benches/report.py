@@ -34,6 +34,10 @@ RATIOS = [
     ("T4 1% failures / plain call (<= 2)", "one_percent_failures/circuit", "one_percent_failures/plain_call"),
     ("T5 attribute / CircuitBreaker::call (~1)", "attribute/attribute", "attribute/circuit_call"),
     ("T6 call_async ready / sync call (<= 2)", "async_ready/circuit_call_async", "async_ready/circuit_call"),
+    ("T8 lookup by name + call, registry().lookup_or_create / held Arc", "lookup/registry_lookup_or_create", "lookup/held_arc"),
+    ("T8 lookup by name + call, registry().get / held Arc", "lookup/registry_get", "lookup/held_arc"),
+    ("T8 lookup_or_create, 2 threads over 1 (>= 1.8)", "lookup_threads/registry_lookup_or_create/1", "lookup_threads/registry_lookup_or_create/2"),
+    ("T8 registry().get, 2 threads over 1", "lookup_threads/registry_get/1", "lookup_threads/registry_get/2"),
     ("T6 call_async / sync call polled the same way", "async_ready/circuit_call_async", "async_ready/circuit_call_in_async_block"),
 ]
 

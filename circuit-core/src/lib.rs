@@ -109,7 +109,7 @@ pub use circuit_macros::circuit_breaker;
 pub use config::{Config, ConfigBuilder, ConfigError};
 pub use events::{Reason, Transition};
 pub use fallback_cache::FallbackCache;
-pub use registry::{registry, Registry, UnknownBreaker};
+pub use registry::{registry, KeyError, KeyedBreakers, KeyedLimits, Registry, UnknownBreaker};
 pub use report::Snapshot;
 
 #[cfg(feature = "prometheus")]

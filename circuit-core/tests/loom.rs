@@ -488,3 +488,48 @@ fn a_listener_that_resets_the_breaker_races_another_trip_without_deadlock() {
         slot.lock().unwrap().take();
     });
 }
+
+#[test]
+fn first_counts_racing_to_allocate_the_totals_are_exact() {
+    // Both threads find no stripe table and race to install one (`breaker/totals.rs`); the
+    // loser frees its own, and no count is lost or lands in a freed table.
+    model(|| {
+        let rig = rig(Config::builder());
+        let other = spawn(&rig.breaker, succeed);
+        let _ = succeed(&rig.breaker);
+        let _ = fail(&rig.breaker);
+        let _ = other.join().unwrap();
+        let snapshot = rig.breaker.snapshot();
+        assert_eq!((snapshot.successes, snapshot.failures), (2, 1));
+    });
+}
+
+#[test]
+fn a_lookup_racing_a_resize_of_the_registry_finds_every_breaker() {
+    // The registry's table holds 16 slots and grows at the ninth name (`registry/table.rs`):
+    // a reader probing while the writer copies into the bigger table and publishes it must
+    // find every breaker made before, and the new one either not yet or whole.
+    model(|| {
+        let registry = Arc::new(circuit_core::Registry::new());
+        for i in 0..8 {
+            registry.get_or_create(&format!("n{i}"), Config::default());
+        }
+        let writer = registry.clone();
+        let grower = thread::spawn(move || {
+            writer
+                .lookup_or_create("n8", Config::default)
+                .name()
+                .to_owned()
+        });
+        assert_eq!(registry.lookup("n0").map(|b| b.name()), Some("n0"));
+        if let Some(b) = registry.lookup("n8") {
+            assert_eq!(b.name(), "n8");
+        }
+        assert_eq!(grower.join().unwrap(), "n8");
+        assert_eq!(registry.lookup("n7").map(|b| b.name()), Some("n7"));
+        assert!(std::ptr::eq(
+            registry.lookup("n8").unwrap(),
+            &*registry.get("n8").unwrap()
+        ));
+    });
+}

@@ -21,7 +21,7 @@ impl CircuitBreaker {
                 }
             }
         }
-        *held = config;
+        *held = std::sync::Arc::new(config);
     }
 
     /// Rejects every call until [`reset`](Self::reset).

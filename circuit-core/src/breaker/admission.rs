@@ -33,7 +33,7 @@ impl CircuitBreaker {
                 State::Open => {
                     if let Some(left) = self.open_nanos_left(w) {
                         self.totals.add(Total::Rejected);
-                        return Err(CircuitOpen::open_for(self.name, left));
+                        return Err(CircuitOpen::open_for(self.name.clone(), left));
                     }
                     // The timeout has passed: this call is the first trial.
                     let trial = Word::half_open(w.next_epoch(), 1, 0);
@@ -59,6 +59,6 @@ impl CircuitBreaker {
 
     fn reject(&self, state: State, retry_after: Option<Duration>) -> CircuitOpen {
         self.totals.add(Total::Rejected);
-        CircuitOpen::new(self.name, state, retry_after)
+        CircuitOpen::new(self.name.clone(), state, retry_after)
     }
 }

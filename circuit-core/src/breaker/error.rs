@@ -12,8 +12,11 @@ use std::time::Duration;
 /// error type with a `From<CircuitOpen>` impl (the `#[circuit_breaker]` attribute requires one).
 ///
 /// It is two words (16 bytes), so `Result<T, CircuitError<E>>` stays small: the name is a
-/// thin pointer to the interned name, and the state shares a word with `retry_after`.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// thin pointer to the breaker's name, and the state shares a word with `retry_after`. Making
+/// or cloning one never allocates. For a per-key breaker
+/// ([`KeyedBreakers`](crate::KeyedBreakers)) it holds a reference to the name, which
+/// is freed once the breaker and every `CircuitOpen` of it are gone.
+#[derive(Clone, PartialEq, Eq)]
 pub struct CircuitOpen {
     name: Name,
     /// Low bits: the state's code ([`State::code`]); the rest: `retry_after` in nanoseconds
@@ -138,17 +141,17 @@ mod tests {
                 Some(Duration::ZERO),
                 Some(Duration::new(59, 999_999_999)),
             ] {
-                let open = CircuitOpen::new(name, state, retry);
+                let open = CircuitOpen::new(name.clone(), state, retry);
                 assert_eq!(
                     (open.name(), open.state(), open.retry_after()),
                     ("error-test", state, retry)
                 );
             }
         }
-        let fast = CircuitOpen::open_for(name, 1_500_000_000);
+        let fast = CircuitOpen::open_for(name.clone(), 1_500_000_000);
         assert_eq!(
             fast,
-            CircuitOpen::new(name, State::Open, Some(Duration::from_millis(1500)))
+            CircuitOpen::new(name.clone(), State::Open, Some(Duration::from_millis(1500)))
         );
         let longest = crate::config::MAX_RECOVERY_TIMEOUT;
         assert_eq!(

@@ -31,6 +31,7 @@ use crate::sync::{AtomicU64, Ordering};
 use name::Name;
 use parking_lot::Mutex;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A circuit breaker. Shared as `Arc<CircuitBreaker>`; every method takes `&self`.
@@ -62,8 +63,9 @@ pub struct CircuitBreaker {
     trial_limits: AtomicU64,
     recovery_timeout_ns: AtomicU64,
     clock: BreakerClock,
-    /// The configuration last applied, for reading back.
-    config: Mutex<Config>,
+    /// The configuration last applied, for reading back. Behind an `Arc` so that the breakers a
+    /// keyed set makes from one template share it (an idle breaker stays small).
+    config: Mutex<Arc<Config>>,
     /// Wall-clock nanoseconds since the Unix epoch of the last counted failure, 0 for none.
     last_failure: AtomicU64,
     totals: Totals,
@@ -73,11 +75,16 @@ pub struct CircuitBreaker {
 impl CircuitBreaker {
     /// A breaker in the Closed state.
     pub fn new(name: impl Into<String>, config: Config) -> Self {
-        let name = name.into();
+        Self::named(name::intern(&name.into()), Arc::new(config))
+    }
+
+    /// A breaker in the Closed state with a name already made (interned or counted) and a
+    /// configuration that may be shared.
+    pub(crate) fn named(name: Name, config: Arc<Config>) -> Self {
         let breaker = CircuitBreaker {
             word: AtomicU64::new(Word::INITIAL.0),
             remainder: Remainder::new(),
-            name: name::intern(&name),
+            name,
             failure_threshold: AtomicU64::new(0),
             trial_limits: AtomicU64::new(0),
             recovery_timeout_ns: AtomicU64::new(0),
@@ -98,7 +105,7 @@ impl CircuitBreaker {
 
     /// The configuration in force.
     pub fn config(&self) -> Config {
-        self.config.lock().clone()
+        Config::clone(&self.config.lock())
     }
 
     /// Mirrors `config`'s thresholds for the call path. Relaxed: see
@@ -130,7 +137,7 @@ impl fmt::Debug for CircuitBreaker {
         f.debug_struct("CircuitBreaker")
             .field("name", &self.name())
             .field("word", &self.load())
-            .field("config", &*self.config.lock())
+            .field("config", &**self.config.lock())
             .field("totals", &self.totals)
             .field("events", &self.events)
             .finish()

@@ -19,6 +19,14 @@ pub(crate) struct Deadline {
     pub(crate) early_ns: u32,
 }
 
+/// The system clock, one instance shared by every breaker, so that a breaker on the default
+/// clock allocates none (a registry may hold a million per-key breakers).
+fn system_clock() -> Arc<dyn Clock> {
+    static SYSTEM: std::sync::LazyLock<Arc<dyn Clock>> =
+        std::sync::LazyLock::new(|| Arc::new(SystemClock));
+    SYSTEM.clone()
+}
+
 /// A breaker's clock. `configure` may swap it at run time, so it sits behind a lock, but the
 /// default system clock is recognised by a flag and read directly: the lock is taken only when
 /// a custom clock (a test's [`ManualClock`](crate::clock::ManualClock)) is installed.
@@ -33,7 +41,7 @@ impl BreakerClock {
         let custom = clock.is_some();
         BreakerClock {
             custom: AtomicBool::new(custom),
-            clock: RwLock::new(clock.unwrap_or_else(|| Arc::new(SystemClock))),
+            clock: RwLock::new(clock.unwrap_or_else(system_clock)),
         }
     }
 
@@ -45,7 +53,7 @@ impl BreakerClock {
             None => self.custom.load(Ordering::Relaxed),
         };
         self.custom.store(clock.is_some(), Ordering::Relaxed);
-        *held = clock.unwrap_or_else(|| Arc::new(SystemClock));
+        *held = clock.unwrap_or_else(system_clock);
         changed
     }
 

@@ -34,10 +34,18 @@ struct Queue {
     delivering: bool,
 }
 
+/// The empty list every breaker starts with, shared, so that an idle breaker allocates no list
+/// of its own (a registry may hold a million per-key breakers).
+fn no_listeners() -> Arc<Vec<Listener>> {
+    static EMPTY: std::sync::LazyLock<Arc<Vec<Listener>>> =
+        std::sync::LazyLock::new(|| Arc::new(Vec::new()));
+    EMPTY.clone()
+}
+
 impl Events {
     pub(crate) fn new() -> Self {
         Events {
-            listeners: Mutex::new(Arc::new(Vec::new())),
+            listeners: Mutex::new(no_listeners()),
             queue: Mutex::new(Queue {
                 next: 1,
                 waiting: Vec::new(),

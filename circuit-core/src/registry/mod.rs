@@ -1,16 +1,21 @@
-//! The process-wide registry of named breakers: lookup and creation by name, the breakers that
-//! `#[circuit_breaker]` attributes declare ([`declarations`]), and administration by name for
-//! an admin endpoint ([`admin`]).
+//! The process-wide registry of named breakers: lookup and creation by name ([`table`] holds
+//! the lock-free map), the breakers that `#[circuit_breaker]` attributes declare
+//! ([`declarations`]), administration by name for an admin endpoint ([`admin`]), and
+//! breakers per key made from a template ([`keyed`]).
 
 mod admin;
 pub(crate) mod declarations;
+mod keyed;
+mod table;
 
 pub use admin::UnknownBreaker;
+pub use keyed::{KeyError, KeyedBreakers, KeyedLimits};
 
+use crate::sync::Mutex;
 use crate::{CircuitBreaker, Config, Snapshot, State};
-use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
+use table::{NameTable, Writer};
 
 /// The registry every `#[circuit_breaker]` function uses. On first use it creates every
 /// breaker that an attribute in the program declares, so a health endpoint sees them all
@@ -26,65 +31,148 @@ pub fn registry() -> &'static Registry {
 
 /// Named breakers, one per name.
 ///
-/// Lookups take a read lock; code on a hot path holds on to the `Arc` it gets instead of
-/// looking the breaker up per call (the attribute does this for you).
-#[derive(Default)]
+/// Looking a breaker up takes no lock and writes no shared memory, so code may look its
+/// breaker up by name on every call: [`lookup`](Self::lookup) and
+/// [`lookup_or_create`](Self::lookup_or_create) hand back a `&CircuitBreaker` borrowed from the
+/// registry (a few nanoseconds, and two threads looking up one name do not slow each other);
+/// [`get`](Self::get) and [`get_or_create`](Self::get_or_create) hand back an
+/// `Arc<CircuitBreaker>` to keep, and pay an atomic reference-count increment for it.
+///
+/// ```
+/// use circuit_core::{registry, CircuitError, Config};
+///
+/// // As an HTTP client would, on every request to the users service:
+/// fn fetch_user(id: u64) -> Result<String, CircuitError<std::io::Error>> {
+///     let breaker = registry().lookup_or_create("users", Config::default);
+///     breaker.call(|| Ok(format!("user {id}")))
+/// }
+/// assert_eq!(fetch_user(7)?, "user 7");
+/// # Ok::<(), CircuitError<std::io::Error>>(())
+/// ```
+///
+/// A registry never removes a breaker it made: named breakers live as long as the registry
+/// (the process, for [`registry()`]), which is what lets a lookup lend one out without a
+/// reference count. For breakers that come and go with request keys, see [`KeyedBreakers`].
 pub struct Registry {
-    breakers: RwLock<HashMap<&'static str, Arc<CircuitBreaker>>>,
+    breakers: NameTable,
+    /// Serialises creation, and holds what only creation touches.
+    writer: Mutex<Writer>,
     /// Configurations given to `configure` for names not created yet.
     pending: Mutex<HashMap<String, Config>>,
+    /// Sets of per-key breakers, by name.
+    keyed: Mutex<HashMap<String, Arc<KeyedBreakers>>>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry::new()
+    }
 }
 
 impl Registry {
     /// An empty registry, apart from the process-wide one: for tests, or a component that
     /// keeps its own set of breakers.
     pub fn new() -> Self {
-        Registry::default()
+        Registry {
+            breakers: NameTable::new(),
+            writer: Mutex::new(Writer::default()),
+            pending: Mutex::new(HashMap::new()),
+            keyed: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The set of per-key breakers named `set`, made with `template` and `limits` if there is
+    /// none: every part of a program that asks for one name shares one set (a layer built
+    /// twice shares its breakers). See [`KeyedBreakers`]. The set's breakers are not among the
+    /// registry's named breakers: [`snapshots`](Self::snapshots) and the reports built on it
+    /// do not grow with keys.
+    pub fn keyed(&self, set: &str, template: Config, limits: KeyedLimits) -> Arc<KeyedBreakers> {
+        self.keyed
+            .lock()
+            .entry(set.to_owned())
+            .or_insert_with(|| Arc::new(KeyedBreakers::new(set, template, limits)))
+            .clone()
+    }
+
+    /// The breaker named `name`, borrowed from the registry: no lock, no reference count, so
+    /// it costs a hash of the name and a probe of the table. Use it to look a breaker up on
+    /// every call; keep an `Arc` from [`get`](Self::get) to hold one beyond a borrow.
+    #[inline]
+    pub fn lookup(&self, name: &str) -> Option<&CircuitBreaker> {
+        self.breakers.get(name).map(|b| &**b)
+    }
+
+    /// The breaker named `name`, created with `config()` if there is none, borrowed from the
+    /// registry. `config` runs only when the breaker is created, so building a configuration
+    /// costs nothing on the calls that find the breaker. A configuration given earlier to
+    /// [`configure`](Self::configure) for this name wins over `config()`.
+    #[inline]
+    pub fn lookup_or_create(&self, name: &str, config: impl FnOnce() -> Config) -> &CircuitBreaker {
+        match self.breakers.get(name) {
+            Some(breaker) => breaker,
+            None => self.create(name, config),
+        }
     }
 
     /// The breaker named `name`, created with `config` if there is none. A configuration given
     /// earlier to [`configure`](Self::configure) for this name wins over `config`.
     pub fn get_or_create(&self, name: &str, config: Config) -> Arc<CircuitBreaker> {
-        if let Some(breaker) = self.get(name) {
+        match self.breakers.get(name) {
+            Some(breaker) => breaker.clone(),
+            None => self.create(name, || config).clone(),
+        }
+    }
+
+    #[cold]
+    fn create(&self, name: &str, config: impl FnOnce() -> Config) -> &Arc<CircuitBreaker> {
+        let mut writer = self.writer.lock();
+        if let Some(breaker) = self.breakers.get(name) {
             return breaker;
         }
-        let mut breakers = self.breakers.write();
-        if let Some(breaker) = breakers.get(name) {
-            return breaker.clone();
-        }
-        let config = self.pending.lock().remove(name).unwrap_or(config);
+        let config = self.pending.lock().remove(name).unwrap_or_else(config);
         let breaker = Arc::new(CircuitBreaker::new(name, config));
         // Keyed by the breaker's own interned name, which lives as long as the process.
-        let key: &'static str = breaker_name(&breaker);
-        breakers.insert(key, breaker.clone());
-        breaker
+        let key = crate::breaker::name::intern(name)
+            .interned()
+            .expect("intern gives an interned name");
+        self.breakers.insert(&mut writer, key, breaker);
+        drop(writer);
+        self.breakers.get(name).expect("just inserted")
     }
 
     /// The breaker named `name`, if it exists.
     pub fn get(&self, name: &str) -> Option<Arc<CircuitBreaker>> {
-        self.breakers.read().get(name).cloned()
+        self.breakers.get(name).cloned()
     }
 
     /// The state of the breaker named `name`, if it exists.
     pub fn state(&self, name: &str) -> Option<State> {
-        self.get(name).map(|b| b.state())
+        self.lookup(name).map(|b| b.state())
     }
 
     /// Snapshots of every breaker, sorted by name.
     pub fn snapshots(&self) -> Vec<Snapshot> {
-        let mut snapshots: Vec<Snapshot> = self.all().iter().map(|b| b.snapshot()).collect();
+        let mut snapshots: Vec<Snapshot> = self
+            .breakers
+            .entries()
+            .map(|e| e.breaker.snapshot())
+            .collect();
         snapshots.sort_by(|a, b| a.name.cmp(&b.name));
         snapshots
     }
 
     /// Every breaker, in no particular order.
     pub fn all(&self) -> Vec<Arc<CircuitBreaker>> {
-        self.breakers.read().values().cloned().collect()
+        self.breakers.entries().map(|e| e.breaker.clone()).collect()
     }
 
     /// The names of every breaker, sorted.
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.breakers.read().keys().map(|n| n.to_string()).collect();
+        let mut names: Vec<String> = self
+            .breakers
+            .entries()
+            .map(|e| e.breaker.name().to_owned())
+            .collect();
         names.sort();
         names
     }
@@ -93,12 +181,16 @@ impl Registry {
     /// (see [`CircuitBreaker::reconfigure`]), or kept until the breaker is created. Wins over
     /// the literals of a `#[circuit_breaker]` attribute.
     pub fn configure(&self, name: &str, config: Config) {
-        let breakers = self.breakers.read();
-        match breakers.get(name) {
+        if let Some(breaker) = self.lookup(name) {
+            breaker.reconfigure(config);
+            return;
+        }
+        // Under the creation lock, so a concurrent creation cannot slip between the lookup
+        // and the insertion and miss this configuration.
+        let _writer = self.writer.lock();
+        match self.lookup(name) {
             Some(breaker) => breaker.reconfigure(config),
             None => {
-                // Under the read lock, so a concurrent `get_or_create` cannot slip between the
-                // lookup and the insertion and miss this configuration.
                 self.pending.lock().insert(name.to_owned(), config);
             }
         }
@@ -109,16 +201,15 @@ impl Registry {
     /// The configuration `name` has now: its live breaker's, or the one waiting for its
     /// creation. Configuration sources lay their settings over it.
     pub(crate) fn current_config(&self, name: &str) -> Option<Config> {
-        let breakers = self.breakers.read();
-        match breakers.get(name) {
+        if let Some(breaker) = self.lookup(name) {
+            return Some(breaker.config());
+        }
+        let _writer = self.writer.lock();
+        match self.lookup(name) {
             Some(breaker) => Some(breaker.config()),
             None => self.pending.lock().get(name).cloned(),
         }
     }
-}
-
-fn breaker_name(breaker: &Arc<CircuitBreaker>) -> &'static str {
-    crate::breaker::name::intern(breaker.name()).as_str()
 }
 
 impl std::fmt::Debug for Registry {

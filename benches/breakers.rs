@@ -175,7 +175,7 @@ fn one_percent_failures(c: &mut Criterion) {
     let flaky = || {
         let i = calls.get() + 1;
         calls.set(i);
-        if i % 100 == 0 {
+        if i.is_multiple_of(100) {
             Err(())
         } else {
             Ok(black_box(i))
@@ -341,7 +341,16 @@ fn allocations(_: &mut Criterion) {
             "circuit one_percent_failures",
             alloc_counter::allocations_per_call(CALLS, || {
                 i += 1;
-                let _ = black_box(cb.call(|| if i % 100 == 0 { Err(()) } else { Ok(i) }).ok());
+                let _ = black_box(
+                    cb.call(|| {
+                        if i.is_multiple_of(100) {
+                            Err(())
+                        } else {
+                            Ok(i)
+                        }
+                    })
+                    .ok(),
+                );
             }),
         ),
         (

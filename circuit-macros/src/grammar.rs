@@ -48,7 +48,7 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, DurationError> {
 pub(crate) fn describe_limit(limit: Duration) -> String {
     const DAY: u64 = 24 * 60 * 60;
     let secs = limit.as_secs();
-    if limit.subsec_nanos() == 0 && secs > 0 && secs % DAY == 0 {
+    if limit.subsec_nanos() == 0 && secs > 0 && secs.is_multiple_of(DAY) {
         let days = secs / DAY;
         format!("{days} day{}", if days == 1 { "" } else { "s" })
     } else {

@@ -327,3 +327,68 @@ fn a_rule_broken_by_the_other_setting_blames_that_one() {
         "the value the file gave, not the instance as a whole"
     );
 }
+
+/// A file of `n` sections and `n` instances, each naming a section that is not there.
+fn instances_with_missing_bases(n: usize) -> String {
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(&format!(
+            "[configs.section-{i:05}]\nfailure_threshold = 2\n\
+             [instances.breaker-{i:05}]\nbase_config = \"missing-{i:05}\"\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn an_error_about_thousands_of_missing_bases_grows_linearly_with_the_file() {
+    // Each instance's problem used to list every section: 3,000 of each (a 238 KB file) gave
+    // a 78 MB message. Now a problem names a few sections and how many it left out, and the
+    // message names a few problems and how many it left out.
+    let sizes: Vec<(usize, usize, usize)> = [1_500, 3_000]
+        .into_iter()
+        .map(|n| {
+            let text = instances_with_missing_bases(n);
+            let err = FileConfig::from_toml(&text).unwrap_err();
+            assert_eq!(err.problems().len(), n, "every instance is reported");
+            let problems: usize = err.problems().iter().map(|p| p.to_string().len()).sum();
+            (text.len(), problems, err.to_string().len())
+        })
+        .collect();
+    let [(small_file, small_problems, small_message), (large_file, large_problems, large_message)] =
+        sizes[..]
+    else {
+        unreachable!()
+    };
+    assert!(large_file > 2 * small_file - 100);
+    assert!(
+        large_problems <= 2 * small_problems + 1_000,
+        "problems of {small_problems} then {large_problems} bytes"
+    );
+    assert!(
+        large_problems < 4 * large_file,
+        "the problems ({large_problems} bytes) are within a few times the file ({large_file})"
+    );
+    assert!(
+        large_message <= small_message + 16 && large_message < 20_000,
+        "messages of {small_message} then {large_message} bytes"
+    );
+
+    let err = FileConfig::from_toml(&instances_with_missing_bases(3_000)).unwrap_err();
+    assert_eq!(
+        err.problems()[0].to_string(),
+        "instances.breaker-00000.base_config: no section `configs.missing-00000`; there are \
+         3000, the first 8 by name: `section-00000`, `section-00001`, `section-00002`, \
+         `section-00003`, `section-00004`, `section-00005`, `section-00006`, `section-00007` \
+         and 2992 more"
+    );
+    let message = err.to_string();
+    assert!(
+        message.ends_with(
+            "\n  and 2950 more (the first 50 are shown; `FileError::problems()` has them all)"
+        ),
+        "{}",
+        &message[message.len() - 300..]
+    );
+    assert_eq!(message.lines().count(), 1 + 50 + 1);
+}

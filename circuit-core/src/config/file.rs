@@ -7,7 +7,7 @@
 //! fault (`instances.user-service.failure_threshold`), which any format can report, via
 //! `serde_path_to_error`.
 
-use crate::config::{text, ConfigError, Kind, Setting, Settings, Value};
+use crate::config::{listing, text, ConfigError, Kind, Setting, Settings, Value};
 use crate::{Config, Registry};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
@@ -212,12 +212,21 @@ impl FileConfig {
         }
     }
 
+    /// The problem of an instance whose base section is missing. It names a few of the
+    /// sections there are, not all: with thousands of sections and of such instances, a
+    /// message listing every section for every instance grew quadratically with the file.
     fn missing_base(&self, name: &str, instance: &Instance) -> FileProblem {
-        let known: Vec<String> = self.configs.keys().map(|k| format!("`{k}`")).collect();
-        let known = if known.is_empty() {
-            "there is none".to_owned()
-        } else {
-            format!("there are {}", known.join(", "))
+        let n = self.configs.len();
+        let known = match n {
+            0 => "there is none".to_owned(),
+            1..=listing::ITEMS_SHOWN => {
+                format!("there are {}", listing::quoted(self.configs.keys(), n))
+            }
+            _ => format!(
+                "there are {n}, the first {} by name: {}",
+                listing::ITEMS_SHOWN,
+                listing::quoted(self.configs.keys(), n)
+            ),
         };
         FileProblem {
             path: format!("instances.{name}.base_config"),
@@ -474,10 +483,7 @@ impl FileError {
 impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("bad circuit breaker configuration; none was applied:")?;
-        for p in &self.problems {
-            write!(f, "\n  {p}")?;
-        }
-        Ok(())
+        listing::write_problems(f, &self.problems, "FileError")
     }
 }
 

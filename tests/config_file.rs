@@ -392,3 +392,122 @@ fn an_error_about_thousands_of_missing_bases_grows_linearly_with_the_file() {
     );
     assert_eq!(message.lines().count(), 1 + 50 + 1);
 }
+
+/// `(path, message)` of the only problem of reading `json` with `from_deserializer`.
+fn from_json_deserializer(json: &str) -> Result<FileConfig, (String, String)> {
+    FileConfig::from_deserializer(&mut serde_json::Deserializer::from_str(json)).map_err(|err| {
+        let (path, _, _, message) = only(&err);
+        (path.to_owned(), message.to_owned())
+    })
+}
+
+#[test]
+fn json_refuses_an_instance_or_a_section_given_twice_as_toml_does() {
+    // serde_json kept the last of two instances of one name, where TOML refuses the second.
+    let twice =
+        r#"{"instances": {"db": {"failure_threshold": 2}, "db": {"failure_threshold": 9}}}"#;
+    let (path, message) = from_json_deserializer(twice).unwrap_err();
+    assert_eq!(path, "instances.db");
+    assert_eq!(
+        message,
+        "instance `db` is given twice: list each breaker once, with all its settings at line 1 \
+         column 53"
+    );
+    let twice = r#"{"configs": {"slow": {}, "slow": {"failure_threshold": 9}}}"#;
+    let (path, message) = from_json_deserializer(twice).unwrap_err();
+    assert_eq!(path, "configs.slow");
+    assert!(
+        message.starts_with("section `slow` is given twice: give each section once"),
+        "{message}"
+    );
+    let twice = r#"{"instances": {}, "instances": {"db": {}}}"#;
+    let (_, message) = from_json_deserializer(twice).unwrap_err();
+    assert!(
+        message.starts_with("duplicate field `instances`"),
+        "{message}"
+    );
+
+    for toml in [
+        "[instances.db]\nfailure_threshold = 2\n[instances.db]\nfailure_threshold = 9\n",
+        "[configs.slow]\n[configs.slow]\n",
+    ] {
+        assert!(FileConfig::from_toml(toml).is_err(), "{toml}");
+    }
+}
+
+#[test]
+fn a_document_that_is_not_a_table_is_refused_in_every_format() {
+    // A derived struct reads a JSON array as its fields in order: `[]` was an empty file.
+    for json in ["[]", "[{}, {}]", "3", "\"configs\"", "null"] {
+        let (path, message) = from_json_deserializer(json).unwrap_err();
+        assert_eq!(path, ".", "{json}");
+        assert!(
+            message.contains("expected a table with `configs` and `instances`"),
+            "{json}: {message}"
+        );
+    }
+    let (path, message) = from_json_deserializer(r#"{"instances": []}"#).unwrap_err();
+    assert_eq!(path, "instances");
+    assert!(
+        message.starts_with("invalid type: sequence, expected a table of instances by name"),
+        "{message}"
+    );
+    assert!(FileConfig::from_toml("instances = []").is_err());
+}
+
+#[test]
+fn text_after_a_json_document_is_the_callers_to_check_or_from_json_refuses_it() {
+    let two = "{\"instances\": {\"db\": {\"failure_threshold\": 2}}}\n{\"instances\": {}}";
+    // `from_deserializer` reads one document; the deserializer tells what follows.
+    let mut d = serde_json::Deserializer::from_str(two);
+    let file = FileConfig::from_deserializer(&mut d).unwrap();
+    assert_eq!(file.instances().collect::<Vec<_>>(), ["db"]);
+    assert!(d.end().is_err(), "the caller's check");
+
+    let err = FileConfig::from_json(two).unwrap_err();
+    assert_eq!(only(&err), ("", Some(2), Some(1), "trailing characters"));
+    assert_eq!(
+        err.to_string(),
+        "bad circuit breaker configuration; none was applied:\n  \
+         (file) (line 2, column 1): trailing characters"
+    );
+}
+
+#[test]
+fn from_json_reads_what_from_toml_reads_and_locates_what_it_refuses() {
+    let json = r#"{
+        "configs": {"slow-backend": {"recovery_timeout": "5m", "half_open_max_calls": 1, "success_threshold": 1}},
+        "instances": {"inventory::db": {"base_config": "slow-backend"}, "search": {"recovery_timeout": 10}}
+    }"#;
+    let registry = Registry::new();
+    FileConfig::from_json(json)
+        .unwrap()
+        .apply(&registry)
+        .unwrap();
+    assert_eq!(
+        settings(&created(&registry, "inventory::db")),
+        (5, 1, Duration::from_secs(300), 1)
+    );
+    assert_eq!(
+        created(&registry, "search").recovery_timeout(),
+        Duration::from_secs(10)
+    );
+
+    let err = FileConfig::from_json("{\"instances\": {\"db\":\n {\"failure_threshold\": 0}}}")
+        .unwrap_err();
+    assert_eq!(
+        only(&err),
+        (
+            "instances.db.failure_threshold",
+            Some(2),
+            Some(25),
+            "`failure_threshold` must be at least 1, got 0"
+        )
+    );
+    let err = FileConfig::from_json("{").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bad circuit breaker configuration; none was applied:\n  \
+         (file) (line 1, column 1): EOF while parsing an object"
+    );
+}

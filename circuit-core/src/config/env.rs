@@ -221,7 +221,7 @@ impl EnvConfig {
                 .filter_map(|(s, f)| Some((s, f.as_ref()?)))
             {
                 let set = match value {
-                    Ok(raw) => text::parse(setting, raw)
+                    Ok(raw) => text::checked(setting, raw)
                         .and_then(|v| settings.set(setting, v).map_err(|e| e.to_string())),
                     Err(_) => Err("not valid UTF-8".to_owned()),
                 };

@@ -570,7 +570,7 @@ impl<'de> DeserializeSeed<'de> for ValueReader {
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         let setting = self.0;
         let value = match setting.kind() {
-            Kind::Count => Value::Count(u32::deserialize(d)?),
+            Kind::Count => Value::Count(d.deserialize_u32(CountVisitor(setting))?),
             Kind::Duration => Value::Duration(d.deserialize_any(DurationVisitor(setting))?),
         };
         ConfigError::check(setting, value).map_err(de::Error::custom)?;
@@ -578,10 +578,40 @@ impl<'de> DeserializeSeed<'de> for ValueReader {
     }
 }
 
+/// A whole number. Read from any integer, so that one too large or negative is refused with
+/// the setting's limits rather than those of a `u32`.
+struct CountVisitor(Setting);
+
+impl<'de> Visitor<'de> for CountVisitor {
+    type Value = u32;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a whole number")
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<u32, E> {
+        u32::try_from(v).map_err(|_| E::custom(text::too_many(self.0, &v)))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<u32, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(E::custom(format!(
+                "`{}` must be at least 1, got {v}",
+                self.0.name()
+            ))),
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<u32, A::Error> {
+        Err(not_a_value(self.0, map))
+    }
+}
+
 /// Whole seconds (`60`), or a string: the attribute's grammar (`"90s"`, `"5m"`) or seconds.
 struct DurationVisitor(Setting);
 
-impl Visitor<'_> for DurationVisitor {
+impl<'de> Visitor<'de> for DurationVisitor {
     type Value = Duration;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -600,8 +630,39 @@ impl Visitor<'_> for DurationVisitor {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
-        text::duration(self.0, v).map_err(|why| E::custom(format!("{v:?}: {why}")))
+        let d = text::duration(self.0, v).map_err(|why| E::custom(format!("{v:?}: {why}")))?;
+        // Checked here, so that a refusal shows the text as written (`"8761h"`).
+        ConfigError::check(self.0, Value::Duration(d)).map_err(|e| E::custom(e.given(v.trim())))?;
+        Ok(d)
     }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Duration, A::Error> {
+        Err(not_a_value(self.0, map))
+    }
+}
+
+/// The key under which the `toml` crate hands a date or time to serde, as a one-entry map.
+const TOML_DATETIME: &str = "$__toml_private_datetime";
+
+/// The error for a table given as a setting's value: `invalid type: map` would puzzle whoever
+/// wrote a date (TOML reads `1979-05-27` as a date, and gives it to serde as a map).
+fn not_a_value<'de, A: MapAccess<'de>>(setting: Setting, mut map: A) -> A::Error {
+    let what = match map.next_key::<String>() {
+        Ok(Some(key)) if key == TOML_DATETIME => match map.next_value::<String>() {
+            Ok(date) => format!("the date or time {date}"),
+            Err(_) => "a date or time".to_owned(),
+        },
+        _ => "a table".to_owned(),
+    };
+    let name = setting.name();
+    let example = match setting.default_value() {
+        Value::Count(n) => n.to_string(),
+        Value::Duration(_) => "\"30s\"".to_owned(),
+    };
+    de::Error::custom(format!(
+        "`{name}` takes {}, not {what}: write for example `{name} = {example}`",
+        setting.kind()
+    ))
 }
 
 // ---- errors ----------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ fn a_count_too_large_for_a_u32_is_refused_with_the_settings_own_limit() {
             FileConfig::from_json(r#"{"instances": {"db": {"half_open_max_calls": 99999999999}}}"#)
                 .unwrap_err()
         ),
-        "instances.db.half_open_max_calls (line 1, column 57): `half_open_max_calls` must be at \
+        "instances.db.half_open_max_calls (line 1, column 56): `half_open_max_calls` must be at \
          most 1048575, got 99999999999"
     );
     assert_eq!(
@@ -133,10 +133,20 @@ fn a_date_or_a_table_given_as_a_setting_is_named_as_such() {
     );
     assert_eq!(
         file_problem(
+            FileConfig::from_json(r#"{"instances": {"db": {"recovery_timeout": {}}}}"#)
+                .unwrap_err()
+        ),
+        "instances.db.recovery_timeout (line 1, column 44): `recovery_timeout` takes a \
+         duration, not a table: write for example `recovery_timeout = \"30s\"`"
+    );
+    // A count is read as a number (so that formats without types in their text work too):
+    // JSON then says what it found itself.
+    assert_eq!(
+        file_problem(
             FileConfig::from_json(r#"{"instances": {"db": {"half_open_max_calls": {}}}}"#)
                 .unwrap_err()
         ),
-        "instances.db.half_open_max_calls (line 1, column 48): `half_open_max_calls` takes a \
-         whole number, not a table: write for example `half_open_max_calls = 3`"
+        "instances.db.half_open_max_calls (line 1, column 45): invalid type: map, expected a \
+         whole number"
     );
 }

@@ -74,7 +74,7 @@ impl FileConfig {
     /// is not a table, and a section or instance given twice. Whether anything follows the
     /// document is the deserializer's to say, and so the caller's to ask: with
     /// `serde_json::Deserializer`, call its `end()` afterwards, or use
-    /// [`from_json`](Self::from_json) (feature `json`), which does.
+    /// `FileConfig::from_json` (feature `json`), which does.
     ///
     /// # Errors
     ///

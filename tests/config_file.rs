@@ -145,7 +145,7 @@ fn bad_values_are_refused_with_their_location_and_the_value() {
             "[instances.db]\nhalf_open_max_calls = -1\n",
             "instances.db.half_open_max_calls",
             2,
-            "invalid value: integer `-1`, expected u32",
+            "`half_open_max_calls` must be at least 1, got -1",
         ),
         (
             "[configs.default]\n\nrecovery_timeout = \"10d\"\n",
@@ -169,7 +169,7 @@ fn bad_values_are_refused_with_their_location_and_the_value() {
             "[instances.db]\nsuccess_threshold = \"3\"\n",
             "instances.db.success_threshold",
             2,
-            "invalid type: string \"3\", expected u32",
+            "invalid type: string \"3\", expected a whole number",
         ),
     ] {
         let err = FileConfig::from_toml(text).unwrap_err();
@@ -297,7 +297,7 @@ fn durations_follow_the_attributes_grammar_besides_whole_seconds() {
     }
     assert_eq!(
         timeout("\"9000h\""),
-        Err("`recovery_timeout` must be at most 365 days, got 32400000s".to_owned())
+        Err("`recovery_timeout` must be at most 365 days, got 9000h".to_owned())
     );
 }
 
@@ -325,5 +325,189 @@ fn a_rule_broken_by_the_other_setting_blames_that_one() {
         only(&err).0,
         "instances.db.half_open_max_calls",
         "the value the file gave, not the instance as a whole"
+    );
+}
+
+/// A file of `n` sections and `n` instances, each naming a section that is not there.
+fn instances_with_missing_bases(n: usize) -> String {
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(&format!(
+            "[configs.section-{i:05}]\nfailure_threshold = 2\n\
+             [instances.breaker-{i:05}]\nbase_config = \"missing-{i:05}\"\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn an_error_about_thousands_of_missing_bases_grows_linearly_with_the_file() {
+    // Each instance's problem used to list every section: 3,000 of each (a 238 KB file) gave
+    // a 78 MB message. Now a problem names a few sections and how many it left out, and the
+    // message names a few problems and how many it left out.
+    let sizes: Vec<(usize, usize, usize)> = [1_500, 3_000]
+        .into_iter()
+        .map(|n| {
+            let text = instances_with_missing_bases(n);
+            let err = FileConfig::from_toml(&text).unwrap_err();
+            assert_eq!(err.problems().len(), n, "every instance is reported");
+            let problems: usize = err.problems().iter().map(|p| p.to_string().len()).sum();
+            (text.len(), problems, err.to_string().len())
+        })
+        .collect();
+    let [(small_file, small_problems, small_message), (large_file, large_problems, large_message)] =
+        sizes[..]
+    else {
+        unreachable!()
+    };
+    assert!(large_file > 2 * small_file - 100);
+    assert!(
+        large_problems <= 2 * small_problems + 1_000,
+        "problems of {small_problems} then {large_problems} bytes"
+    );
+    assert!(
+        large_problems < 4 * large_file,
+        "the problems ({large_problems} bytes) are within a few times the file ({large_file})"
+    );
+    assert!(
+        large_message <= small_message + 16 && large_message < 20_000,
+        "messages of {small_message} then {large_message} bytes"
+    );
+
+    let err = FileConfig::from_toml(&instances_with_missing_bases(3_000)).unwrap_err();
+    assert_eq!(
+        err.problems()[0].to_string(),
+        "instances.breaker-00000.base_config: no section `configs.missing-00000`; there are \
+         3000, the first 8 by name: `section-00000`, `section-00001`, `section-00002`, \
+         `section-00003`, `section-00004`, `section-00005`, `section-00006`, `section-00007` \
+         and 2992 more"
+    );
+    let message = err.to_string();
+    assert!(
+        message.ends_with(
+            "\n  and 2950 more (the first 50 are shown; `FileError::problems()` has them all)"
+        ),
+        "{}",
+        &message[message.len() - 300..]
+    );
+    assert_eq!(message.lines().count(), 1 + 50 + 1);
+}
+
+/// `(path, message)` of the only problem of reading `json` with `from_deserializer`.
+fn from_json_deserializer(json: &str) -> Result<FileConfig, (String, String)> {
+    FileConfig::from_deserializer(&mut serde_json::Deserializer::from_str(json)).map_err(|err| {
+        let (path, _, _, message) = only(&err);
+        (path.to_owned(), message.to_owned())
+    })
+}
+
+#[test]
+fn json_refuses_an_instance_or_a_section_given_twice_as_toml_does() {
+    // serde_json kept the last of two instances of one name, where TOML refuses the second.
+    let twice =
+        r#"{"instances": {"db": {"failure_threshold": 2}, "db": {"failure_threshold": 9}}}"#;
+    let (path, message) = from_json_deserializer(twice).unwrap_err();
+    assert_eq!(path, "instances.db");
+    assert_eq!(
+        message,
+        "instance `db` is given twice: list each breaker once, with all its settings at line 1 \
+         column 53"
+    );
+    let twice = r#"{"configs": {"slow": {}, "slow": {"failure_threshold": 9}}}"#;
+    let (path, message) = from_json_deserializer(twice).unwrap_err();
+    assert_eq!(path, "configs.slow");
+    assert!(
+        message.starts_with("section `slow` is given twice: give each section once"),
+        "{message}"
+    );
+    let twice = r#"{"instances": {}, "instances": {"db": {}}}"#;
+    let (_, message) = from_json_deserializer(twice).unwrap_err();
+    assert!(
+        message.starts_with("duplicate field `instances`"),
+        "{message}"
+    );
+
+    for toml in [
+        "[instances.db]\nfailure_threshold = 2\n[instances.db]\nfailure_threshold = 9\n",
+        "[configs.slow]\n[configs.slow]\n",
+    ] {
+        assert!(FileConfig::from_toml(toml).is_err(), "{toml}");
+    }
+}
+
+#[test]
+fn a_document_that_is_not_a_table_is_refused_in_every_format() {
+    // A derived struct reads a JSON array as its fields in order: `[]` was an empty file.
+    for json in ["[]", "[{}, {}]", "3", "\"configs\"", "null"] {
+        let (path, message) = from_json_deserializer(json).unwrap_err();
+        assert_eq!(path, ".", "{json}");
+        assert!(
+            message.contains("expected a table with `configs` and `instances`"),
+            "{json}: {message}"
+        );
+    }
+    let (path, message) = from_json_deserializer(r#"{"instances": []}"#).unwrap_err();
+    assert_eq!(path, "instances");
+    assert!(
+        message.starts_with("invalid type: sequence, expected a table of instances by name"),
+        "{message}"
+    );
+    assert!(FileConfig::from_toml("instances = []").is_err());
+}
+
+#[test]
+fn text_after_a_json_document_is_the_callers_to_check_or_from_json_refuses_it() {
+    let two = "{\"instances\": {\"db\": {\"failure_threshold\": 2}}}\n{\"instances\": {}}";
+    // `from_deserializer` reads one document; the deserializer tells what follows.
+    let mut d = serde_json::Deserializer::from_str(two);
+    let file = FileConfig::from_deserializer(&mut d).unwrap();
+    assert_eq!(file.instances().collect::<Vec<_>>(), ["db"]);
+    assert!(d.end().is_err(), "the caller's check");
+
+    let err = FileConfig::from_json(two).unwrap_err();
+    assert_eq!(only(&err), ("", Some(2), Some(1), "trailing characters"));
+    assert_eq!(
+        err.to_string(),
+        "bad circuit breaker configuration; none was applied:\n  \
+         (file) (line 2, column 1): trailing characters"
+    );
+}
+
+#[test]
+fn from_json_reads_what_from_toml_reads_and_locates_what_it_refuses() {
+    let json = r#"{
+        "configs": {"slow-backend": {"recovery_timeout": "5m", "half_open_max_calls": 1, "success_threshold": 1}},
+        "instances": {"inventory::db": {"base_config": "slow-backend"}, "search": {"recovery_timeout": 10}}
+    }"#;
+    let registry = Registry::new();
+    FileConfig::from_json(json)
+        .unwrap()
+        .apply(&registry)
+        .unwrap();
+    assert_eq!(
+        settings(&created(&registry, "inventory::db")),
+        (5, 1, Duration::from_secs(300), 1)
+    );
+    assert_eq!(
+        created(&registry, "search").recovery_timeout(),
+        Duration::from_secs(10)
+    );
+
+    let err = FileConfig::from_json("{\"instances\": {\"db\":\n {\"failure_threshold\": 0}}}")
+        .unwrap_err();
+    assert_eq!(
+        only(&err),
+        (
+            "instances.db.failure_threshold",
+            Some(2),
+            Some(25),
+            "`failure_threshold` must be at least 1, got 0"
+        )
+    );
+    let err = FileConfig::from_json("{").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bad circuit breaker configuration; none was applied:\n  \
+         (file) (line 1, column 1): EOF while parsing an object"
     );
 }

@@ -102,6 +102,10 @@ impl Args {
         let keys = keys();
         let mut seen: Vec<String> = Vec::new();
         while !input.is_empty() {
+            if !input.peek(Ident::peek_any) {
+                self.not_a_key(input, errors)?;
+                continue;
+            }
             // `parse_any` so that the keyword `crate` is a key like the others.
             let key = Ident::parse_any(input)?;
             let key_text = key.unraw().to_string();
@@ -139,6 +143,33 @@ impl Args {
         Ok(())
     }
 
+    /// Something other than a key where a key goes: a name given without `name =`
+    /// (`#[circuit_breaker("user-service")]`), or a value without its key. Reported, and
+    /// skipped to the next pair.
+    fn not_a_key(&mut self, input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<()> {
+        if input.peek(LitStr) {
+            let lit: LitStr = input.parse()?;
+            let written = lit.token().to_string();
+            errors.add(
+                lit.span(),
+                format!("the breaker's name is given with its key: write `name = {written}`"),
+            );
+        } else {
+            errors.add(
+                input.span(),
+                "expected a key and its value here: write `key = value`, like \
+                 `failure_threshold = 3`",
+            );
+        }
+        while !input.is_empty() && !input.peek(Token![,]) {
+            input.parse::<proc_macro2::TokenTree>()?;
+        }
+        if !input.is_empty() {
+            input.parse::<Token![,]>()?;
+        }
+        Ok(())
+    }
+
     fn set(&mut self, key: &str, value: Expr, errors: &mut Errors) {
         if let Some(setting) = Setting::from_name(key) {
             match setting_literal(setting, &value) {
@@ -149,17 +180,9 @@ impl Args {
         }
         let result = match key {
             "name" => string(key, &value, "\"user-service\"").and_then(|lit| {
-                if lit.value().is_empty() {
-                    Err(syn::Error::new(
-                        lit.span(),
-                        "the breaker's name must not be empty: write a name like \
-                         `name = \"user-service\"`, or leave `name` out to use the module path \
-                         and the function's name",
-                    ))
-                } else {
-                    self.name = Some(lit);
-                    Ok(())
-                }
+                check_name(&lit.value()).map_err(|why| syn::Error::new(lit.span(), why))?;
+                self.name = Some(lit);
+                Ok(())
             }),
             "fallback" => {
                 function_path(key, value, "get_user_fallback").map(|p| self.fallback = Some(p))
@@ -229,6 +252,40 @@ impl Args {
         self.settings[threshold.index()] = None;
         self.settings[limit.index()] = None;
     }
+}
+
+/// Refuses a name no configuration source could reach, or that reads as a mistake. A
+/// breaker's environment variables are spelled from the ASCII letters and digits of its name
+/// (`user-service` reads `CIRCUIT_USER_SERVICE_*`), so a name needs one; a control character
+/// (a NUL, a newline) cannot be written in a variable's value, a file's key or a log line as
+/// it is; and whitespace around a name makes a second breaker that looks like the first.
+fn check_name(name: &str) -> Result<(), String> {
+    let instead = "write a name like `name = \"user-service\"`, or leave `name` out to use the \
+                   module path and the function's name";
+    if name.is_empty() {
+        return Err(format!("the breaker's name must not be empty: {instead}"));
+    }
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "the breaker's name must not contain the control character {:?}: configuration \
+             files, logs and metrics cannot show it as written; {instead}",
+            c
+        ));
+    }
+    if !name.chars().any(|c| c.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "the breaker's name has no ASCII letter or digit, so no environment variable can \
+             configure it (`CIRCUIT_<NAME>_*` is spelled from them): {instead}"
+        ));
+    }
+    let trimmed = name.trim();
+    if trimmed != name {
+        return Err(format!(
+            "the breaker's name must not start or end with whitespace: write `name = {:?}`",
+            trimmed
+        ));
+    }
+    Ok(())
 }
 
 /// The literal given for `setting`, read as its kind and checked against the table's limits.

@@ -18,17 +18,27 @@ fn fallback_args(function: &Function, errors: &mut Errors) -> Vec<TokenStream> {
     for input in function.inputs() {
         let name = match input {
             FnArg::Receiver(receiver) => {
-                let mutable_ref = match &receiver.reference {
-                    Some(_) => receiver.mutability.is_some(),
-                    None => receiver.colon_token.is_some() && is_mut_ref(&receiver.ty),
-                };
-                if mutable_ref {
-                    errors.add(
-                        receiver.span(),
-                        "a fallback cannot be given `&mut self`: the guarded call holds it; take \
-                         `&self`, or leave `fallback` out",
-                    );
-                    continue;
+                match &receiver.reference {
+                    Some(_) if receiver.mutability.is_some() => {
+                        errors.add(
+                            receiver.span(),
+                            "a fallback cannot be given `&mut self`: the guarded call holds it; \
+                             take `&self`, or leave `fallback` out",
+                        );
+                        continue;
+                    }
+                    // `self: Pin<&mut Self>`, `self: &mut Self`: a `&mut` anywhere in the
+                    // receiver's type.
+                    None if receiver.colon_token.is_some() && holds_mut_ref(&receiver.ty) => {
+                        errors.add(
+                            receiver.span(),
+                            "a fallback cannot be given this `self`, which holds a `&mut`: the \
+                             guarded call holds it; take `&self` (or `self: Pin<&Self>`), or \
+                             leave `fallback` out",
+                        );
+                        continue;
+                    }
+                    _ => {}
                 }
                 receiver.self_token.to_token_stream()
             }
@@ -41,7 +51,7 @@ fn fallback_args(function: &Function, errors: &mut Errors) -> Vec<TokenStream> {
                     );
                     continue;
                 };
-                if is_mut_ref(&typed.ty) {
+                if holds_mut_ref(&typed.ty) {
                     errors.add(
                         typed.ty.span(),
                         "a fallback cannot be given a `&mut` argument: the guarded call holds \
@@ -61,11 +71,27 @@ fn fallback_args(function: &Function, errors: &mut Errors) -> Vec<TokenStream> {
     clones
 }
 
-fn is_mut_ref(ty: &Type) -> bool {
+/// Whether a value of this type holds a `&mut`, which cannot be cloned for the fallback:
+/// `&mut T` itself, or inside the type arguments of a path (`Pin<&mut Self>`), a tuple, an
+/// array or a slice. A shared reference is `Copy` whatever it points to, and a function
+/// pointer or trait object only names `&mut` in its signature.
+fn holds_mut_ref(ty: &Type) -> bool {
     match ty {
         Type::Reference(reference) => reference.mutability.is_some(),
-        Type::Paren(inner) => is_mut_ref(&inner.elem),
-        Type::Group(inner) => is_mut_ref(&inner.elem),
+        Type::Paren(inner) => holds_mut_ref(&inner.elem),
+        Type::Group(inner) => holds_mut_ref(&inner.elem),
+        Type::Array(inner) => holds_mut_ref(&inner.elem),
+        Type::Slice(inner) => holds_mut_ref(&inner.elem),
+        Type::Tuple(tuple) => tuple.elems.iter().any(holds_mut_ref),
+        Type::Path(path) => path.path.segments.iter().any(|segment| {
+            let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+                return false;
+            };
+            args.args.iter().any(|arg| match arg {
+                syn::GenericArgument::Type(ty) => holds_mut_ref(ty),
+                _ => false,
+            })
+        }),
         _ => false,
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::args::Errors;
 use proc_macro2::TokenStream;
+use quote::{quote, ToTokens};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -32,6 +33,16 @@ pub(crate) enum Shape {
         /// The index of that statement in `stmts`.
         stmt: usize,
     },
+}
+
+/// Whether `attr` is this attribute again: `#[circuit_breaker]` or a path ending in it
+/// (`#[circuit_core::circuit_breaker]`). A renamed import cannot be told from another
+/// attribute.
+pub(crate) fn is_circuit_breaker(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "circuit_breaker")
 }
 
 /// Parses the item. Anything other than a function with a body is an error spanned on what is
@@ -82,6 +93,17 @@ impl Parse for Function {
             inner_attrs,
             stmts,
         })
+    }
+}
+
+/// The function as written (after the attributes removed from `attrs`).
+impl ToTokens for Function {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        let (attrs, vis, sig) = (&self.attrs, &self.vis, &self.sig);
+        let (inner_attrs, stmts) = (&self.inner_attrs, &self.stmts);
+        tokens.extend(quote! {
+            #(#attrs)* #vis #sig { #(#inner_attrs)* #(#stmts)* }
+        });
     }
 }
 

@@ -71,6 +71,7 @@ impl Breaker<'_> {
                 quote!(::core::concat!(::core::module_path!(), "::", #fn_name))
             }
         };
+        let default_name = self.args.name.is_none();
         let settings = self.settings();
         // The location macros read the span they are called with: the function's name.
         let at = ident.span();
@@ -80,6 +81,7 @@ impl Breaker<'_> {
         quote! {
             #krate::__private::Declaration {
                 name: #name,
+                default_name: #default_name,
                 settings: #settings,
                 file: #file,
                 line: #line,

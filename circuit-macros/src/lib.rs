@@ -24,6 +24,7 @@ mod table;
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
 use quote::{quote, ToTokens};
+use syn::spanned::Spanned;
 
 /// Runs a function through a named circuit breaker; see `circuit_core::circuit_breaker`.
 #[proc_macro_attribute]
@@ -34,12 +35,31 @@ pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
 fn circuit_breaker2(args: TokenStream2, item: TokenStream2) -> TokenStream2 {
     let mut errors = args::Errors::default();
     let args = args::Args::parse(args, &mut errors);
-    let function = match function::parse(item.clone()) {
+    let mut function = match function::parse(item.clone()) {
         Ok(function) => function,
         Err(error) => {
             errors.push(error);
             return errors.emit_with(item);
         }
+    };
+    // Another `#[circuit_breaker]` still on the function would wrap it again: every call
+    // would be counted twice. It is refused, and left out of what is emitted.
+    function.attrs.retain(|attr| {
+        let again = function::is_circuit_breaker(attr);
+        if again {
+            errors.add(
+                attr.path().span(),
+                "`#[circuit_breaker]` is written twice on this function: each call would go \
+                 through it twice and count every failure twice; keep one attribute, with all \
+                 the keys",
+            );
+        }
+        !again
+    });
+    let item = if errors.is_empty() {
+        item
+    } else {
+        function.to_token_stream()
     };
     let krate = match &args.krate {
         Some(path) => path.to_token_stream(),

@@ -84,23 +84,49 @@ impl ConfigError {
     }
 }
 
-impl fmt::Display for ConfigError {
+impl ConfigError {
+    /// The message, with the value as the source gave it (`"8761h"`) rather than as the
+    /// value it was read as (`31539600s`): an operator looks for what they wrote.
+    pub(crate) fn given(&self, given: &str) -> String {
+        Message {
+            error: self,
+            given: Some(given),
+        }
+        .to_string()
+    }
+}
+
+/// The message of a [`ConfigError`]; `given`, when a source has it, is the value as written.
+struct Message<'a> {
+    error: &'a ConfigError,
+    given: Option<&'a str>,
+}
+
+impl fmt::Display for Message<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = self.field();
-        match self {
+        let name = self.error.field();
+        let got = |value: &dyn fmt::Display| -> String {
+            match self.given {
+                Some(given) => given.to_owned(),
+                None => value.to_string(),
+            }
+        };
+        match self.error {
             ConfigError::Zero { setting } => match setting.kind() {
-                Kind::Count => write!(f, "`{name}` must be at least 1, got 0"),
-                Kind::Duration => write!(f, "`{name}` must be longer than zero, got 0s"),
+                Kind::Count => write!(f, "`{name}` must be at least 1, got {}", got(&0)),
+                Kind::Duration => {
+                    write!(f, "`{name}` must be longer than zero, got {}", got(&"0s"))
+                }
             },
             ConfigError::TooLarge { value, max, .. } => {
                 let max = match max {
                     Value::Duration(d) => describe_limit(*d),
                     other => other.to_string(),
                 };
-                write!(f, "`{name}` must be at most {max}, got {value}")
+                write!(f, "`{name}` must be at most {max}, got {}", got(value))
             }
             ConfigError::WrongKind { setting, value } => {
-                write!(f, "`{name}` takes {}, got {value}", setting.kind())
+                write!(f, "`{name}` takes {}, got {}", setting.kind(), got(value))
             }
             ConfigError::SuccessThresholdAboveMaxCalls {
                 success_threshold,
@@ -111,6 +137,16 @@ impl fmt::Display for ConfigError {
                  ({half_open_max_calls}): the breaker could never close"
             ),
         }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Message {
+            error: self,
+            given: None,
+        }
+        .fmt(f)
     }
 }
 

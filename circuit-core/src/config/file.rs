@@ -3,11 +3,13 @@
 //!
 //! Any serde format works ([`FileConfig::from_deserializer`], or a `FileConfig` field inside
 //! the application's own configuration struct); TOML has a shortcut with line and column in
-//! its errors ([`FileConfig::from_toml`], feature `toml`). Errors give the path of the value at
+//! its errors ([`FileConfig::from_toml`], feature `toml`), and so has JSON
+//! ([`FileConfig::from_json`], feature `json`). Every format refuses alike a document that is
+//! not a table and a section or instance given twice. Errors give the path of the value at
 //! fault (`instances.user-service.failure_threshold`), which any format can report, via
 //! `serde_path_to_error`.
 
-use crate::config::{text, ConfigError, Kind, Setting, Settings, Value};
+use crate::config::{listing, text, ConfigError, Kind, Setting, Settings, Value};
 use crate::{Config, Registry};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
@@ -68,6 +70,12 @@ impl FileConfig {
     /// Reads a configuration from any serde deserializer (`serde_json::Deserializer`, a YAML
     /// one, ...). Prefer it to `FileConfig::deserialize`, whose errors carry no path.
     ///
+    /// It reads one document, and refuses in every format what TOML refuses: a document that
+    /// is not a table, and a section or instance given twice. Whether anything follows the
+    /// document is the deserializer's to say, and so the caller's to ask: with
+    /// `serde_json::Deserializer`, call its `end()` afterwards, or use
+    /// `FileConfig::from_json` (feature `json`), which does.
+    ///
     /// # Errors
     ///
     /// A [`FileError`] with the path of the first value refused (serde stops at the first).
@@ -121,6 +129,50 @@ impl FileConfig {
             let path = e.path().to_string();
             located(e.into_inner(), path)
         })?;
+        config.check_bases()?;
+        Ok(config)
+    }
+
+    /// Reads a configuration from JSON text: the same document as TOML's, as nested objects.
+    /// Text after the document is refused.
+    ///
+    /// ```
+    /// use circuit_core::config::FileConfig;
+    ///
+    /// let json = r#"{"instances": {"db": {"failure_threshold": 2}}} {"instances": {}}"#;
+    /// let err = FileConfig::from_json(json).unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "bad circuit breaker configuration; none was applied:\n  \
+    ///      (file) (line 1, column 49): trailing characters"
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A [`FileError`] with the path, line and column of the first value refused.
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+    pub fn from_json(text: &str) -> Result<Self, FileError> {
+        let located = |e: serde_json::Error, path: String| {
+            // serde_json writes the position at the end of its message; it goes in its fields.
+            let message = e.to_string();
+            let position = format!(" at line {} column {}", e.line(), e.column());
+            let message = message.strip_suffix(&position).unwrap_or(&message);
+            FileError::one(FileProblem {
+                path,
+                line: Some(e.line()),
+                // 0 where the line has not begun: the column of its first character.
+                column: Some(e.column().max(1)),
+                message: message.to_owned(),
+            })
+        };
+        let mut d = serde_json::Deserializer::from_str(text);
+        let config: FileConfig = serde_path_to_error::deserialize(&mut d).map_err(|e| {
+            let path = e.path().to_string();
+            located(e.into_inner(), path)
+        })?;
+        d.end().map_err(|e| located(e, String::new()))?;
         config.check_bases()?;
         Ok(config)
     }
@@ -212,12 +264,21 @@ impl FileConfig {
         }
     }
 
+    /// The problem of an instance whose base section is missing. It names a few of the
+    /// sections there are, not all: with thousands of sections and of such instances, a
+    /// message listing every section for every instance grew quadratically with the file.
     fn missing_base(&self, name: &str, instance: &Instance) -> FileProblem {
-        let known: Vec<String> = self.configs.keys().map(|k| format!("`{k}`")).collect();
-        let known = if known.is_empty() {
-            "there is none".to_owned()
-        } else {
-            format!("there are {}", known.join(", "))
+        let n = self.configs.len();
+        let known = match n {
+            0 => "there is none".to_owned(),
+            1..=listing::ITEMS_SHOWN => {
+                format!("there are {}", listing::quoted(self.configs.keys(), n))
+            }
+            _ => format!(
+                "there are {n}, the first {} by name: {}",
+                listing::ITEMS_SHOWN,
+                listing::quoted(self.configs.keys(), n)
+            ),
         };
         FileProblem {
             path: format!("instances.{name}.base_config"),
@@ -264,27 +325,109 @@ fn line_column(text: &str, offset: usize) -> (Option<usize>, Option<usize>) {
 
 // ---- the file's shape ------------------------------------------------------------------------
 
+/// The document: a table of at most two tables, `configs` and `instances`, each naming its
+/// tables once. Written by hand rather than derived: a derived struct also accepts a sequence
+/// (`[]` in JSON), and a derived map keeps the last of two entries of one name, where TOML
+/// refuses both; every format must refuse them alike.
 impl<'de> Deserialize<'de> for FileConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = RawFile::deserialize(d)?;
+        d.deserialize_map(FileVisitor)
+    }
+}
+
+/// The keys of the document.
+const FILE_KEYS: [&str; 2] = ["configs", "instances"];
+
+struct FileVisitor;
+
+impl<'de> Visitor<'de> for FileVisitor {
+    type Value = FileConfig;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a table with `configs` and `instances`")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FileConfig, A::Error> {
+        let mut configs = None;
+        let mut instances = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "configs" => {
+                    if configs.is_some() {
+                        return Err(de::Error::duplicate_field("configs"));
+                    }
+                    let Named(sections) = map.next_value::<Named<Section>>()?;
+                    let sections = sections.into_iter().map(|(k, Section(s))| (k, s));
+                    configs = Some(sections.collect());
+                }
+                "instances" => {
+                    if instances.is_some() {
+                        return Err(de::Error::duplicate_field("instances"));
+                    }
+                    instances = Some(map.next_value::<Named<Instance>>()?.0);
+                }
+                other => return Err(de::Error::unknown_field(other, &FILE_KEYS)),
+            }
+        }
         Ok(FileConfig {
-            configs: raw
-                .configs
-                .into_iter()
-                .map(|(k, Section(settings))| (k, settings))
-                .collect(),
-            instances: raw.instances,
+            configs: configs.unwrap_or_default(),
+            instances: instances.unwrap_or_default(),
         })
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    #[serde(default)]
-    configs: BTreeMap<String, Section>,
-    #[serde(default)]
-    instances: BTreeMap<String, Instance>,
+/// The tables of `configs` or `instances`, by name; a name given twice is refused.
+struct Named<T>(BTreeMap<String, T>);
+
+/// What `Named` holds, for its messages.
+trait Described {
+    /// `section`, `instance`.
+    const WHAT: &'static str;
+    /// What to do about a name given twice.
+    const ONCE: &'static str;
+}
+
+impl Described for Section {
+    const WHAT: &'static str = "section";
+    const ONCE: &'static str = "give each section once, with all its settings";
+}
+
+impl Described for Instance {
+    const WHAT: &'static str = "instance";
+    const ONCE: &'static str = "list each breaker once, with all its settings";
+}
+
+impl<'de, T: Deserialize<'de> + Described> Deserialize<'de> for Named<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct NamedVisitor<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de> + Described> Visitor<'de> for NamedVisitor<T> {
+            type Value = Named<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "a table of {}s by name", T::WHAT)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Named<T>, A::Error> {
+                let mut named = BTreeMap::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    if named.contains_key(&name) {
+                        // Refused as its value is read, so that the error's path ends in the
+                        // name given twice.
+                        let message = format!("{} `{name}` is given twice: {}", T::WHAT, T::ONCE);
+                        return map
+                            .next_value_seed(Refuse(message))
+                            .map(|never| match never {});
+                    }
+                    let value = map.next_value()?;
+                    named.insert(name, value);
+                }
+                Ok(Named(named))
+            }
+        }
+
+        d.deserialize_map(NamedVisitor(std::marker::PhantomData))
+    }
 }
 
 /// A shared section: settings only.
@@ -309,6 +452,17 @@ impl<'de> Deserialize<'de> for Instance {
 
 /// The key of an instance that names its base section.
 const BASE_CONFIG: &str = "base_config";
+
+/// Refuses a value without reading it, with its message.
+struct Refuse(String);
+
+impl<'de> DeserializeSeed<'de> for Refuse {
+    type Value = std::convert::Infallible;
+
+    fn deserialize<D: Deserializer<'de>>(self, _: D) -> Result<Self::Value, D::Error> {
+        Err(de::Error::custom(self.0))
+    }
+}
 
 /// The keys of a section and of an instance, for the error about an unknown one.
 const SECTION_KEYS: [&str; Setting::COUNT] = keys(None);
@@ -416,7 +570,7 @@ impl<'de> DeserializeSeed<'de> for ValueReader {
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         let setting = self.0;
         let value = match setting.kind() {
-            Kind::Count => Value::Count(u32::deserialize(d)?),
+            Kind::Count => Value::Count(d.deserialize_u32(CountVisitor(setting))?),
             Kind::Duration => Value::Duration(d.deserialize_any(DurationVisitor(setting))?),
         };
         ConfigError::check(setting, value).map_err(de::Error::custom)?;
@@ -424,10 +578,40 @@ impl<'de> DeserializeSeed<'de> for ValueReader {
     }
 }
 
+/// A whole number. Read from any integer, so that one too large or negative is refused with
+/// the setting's limits rather than those of a `u32`.
+struct CountVisitor(Setting);
+
+impl<'de> Visitor<'de> for CountVisitor {
+    type Value = u32;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a whole number")
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<u32, E> {
+        u32::try_from(v).map_err(|_| E::custom(text::too_many(self.0, &v)))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<u32, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(E::custom(format!(
+                "`{}` must be at least 1, got {v}",
+                self.0.name()
+            ))),
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<u32, A::Error> {
+        Err(not_a_value(self.0, map))
+    }
+}
+
 /// Whole seconds (`60`), or a string: the attribute's grammar (`"90s"`, `"5m"`) or seconds.
 struct DurationVisitor(Setting);
 
-impl Visitor<'_> for DurationVisitor {
+impl<'de> Visitor<'de> for DurationVisitor {
     type Value = Duration;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -446,8 +630,39 @@ impl Visitor<'_> for DurationVisitor {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
-        text::duration(self.0, v).map_err(|why| E::custom(format!("{v:?}: {why}")))
+        let d = text::duration(self.0, v).map_err(|why| E::custom(format!("{v:?}: {why}")))?;
+        // Checked here, so that a refusal shows the text as written (`"8761h"`).
+        ConfigError::check(self.0, Value::Duration(d)).map_err(|e| E::custom(e.given(v.trim())))?;
+        Ok(d)
     }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Duration, A::Error> {
+        Err(not_a_value(self.0, map))
+    }
+}
+
+/// The key under which the `toml` crate hands a date or time to serde, as a one-entry map.
+const TOML_DATETIME: &str = "$__toml_private_datetime";
+
+/// The error for a table given as a setting's value: `invalid type: map` would puzzle whoever
+/// wrote a date (TOML reads `1979-05-27` as a date, and gives it to serde as a map).
+fn not_a_value<'de, A: MapAccess<'de>>(setting: Setting, mut map: A) -> A::Error {
+    let what = match map.next_key::<String>() {
+        Ok(Some(key)) if key == TOML_DATETIME => match map.next_value::<String>() {
+            Ok(date) => format!("the date or time {date}"),
+            Err(_) => "a date or time".to_owned(),
+        },
+        _ => "a table".to_owned(),
+    };
+    let name = setting.name();
+    let example = match setting.default_value() {
+        Value::Count(n) => n.to_string(),
+        Value::Duration(_) => "\"30s\"".to_owned(),
+    };
+    de::Error::custom(format!(
+        "`{name}` takes {}, not {what}: write for example `{name} = {example}`",
+        setting.kind()
+    ))
 }
 
 // ---- errors ----------------------------------------------------------------------------------
@@ -474,10 +689,7 @@ impl FileError {
 impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("bad circuit breaker configuration; none was applied:")?;
-        for p in &self.problems {
-            write!(f, "\n  {p}")?;
-        }
-        Ok(())
+        listing::write_problems(f, &self.problems, "FileError")
     }
 }
 
@@ -517,7 +729,9 @@ impl FileProblem {
 
 impl fmt::Display for FileProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = if self.path.is_empty() || self.path == "." {
+        // `.` and `?` are how serde_path_to_error writes the document itself and a place it
+        // could not tell.
+        let path = if self.path.is_empty() || self.path == "." || self.path == "?" {
             "(file)"
         } else {
             &self.path

@@ -11,6 +11,7 @@ mod error;
 #[cfg(feature = "serde")]
 mod file;
 mod grammar;
+mod listing;
 mod settings;
 mod table;
 mod text;

@@ -6,28 +6,50 @@
 //! `ConfigError`'s messages.
 
 use crate::config::grammar::{describe_limit, parse_duration, DurationError};
-use crate::config::{Kind, Setting, Value};
+use crate::config::{ConfigError, Kind, Setting, Value};
 use std::time::Duration;
 
 /// What a duration may look like, for the errors.
 const DURATION_HINT: &str =
     "expected a whole number of seconds, or one with a unit: 500ms, 30s, 5m, 1h";
 
+/// Reads `text` as a value of `setting`'s kind and checks it against the setting's limits;
+/// a refusal shows the value as written.
+pub(crate) fn checked(setting: Setting, text: &str) -> Result<Value, String> {
+    let value = parse(setting, text)?;
+    let t = text.trim();
+    ConfigError::check(setting, value).map_err(|e| match setting.kind() {
+        // A bare number of seconds, with its unit: `0s`.
+        Kind::Duration if t.bytes().all(|b| b.is_ascii_digit()) => e.given(&format!("{t}s")),
+        _ => e.given(t),
+    })?;
+    Ok(value)
+}
+
 /// Reads `text` as a value of `setting`'s kind (not yet checked against its limits).
 pub(crate) fn parse(setting: Setting, text: &str) -> Result<Value, String> {
     match setting.kind() {
-        Kind::Count => count(text).map(Value::Count),
+        Kind::Count => count(setting, text).map(Value::Count),
         Kind::Duration => duration(setting, text).map(Value::Duration),
     }
 }
 
-fn count(text: &str) -> Result<u32, String> {
+fn count(setting: Setting, text: &str) -> Result<u32, String> {
     let t = text.trim();
     if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
         return Err("expected a whole number".into());
     }
-    t.parse()
-        .map_err(|_| format!("must be at most {}", u32::MAX))
+    t.parse().map_err(|_| too_many(setting, &t))
+}
+
+/// The message for a count above what a `u32` holds: with the setting's own largest value
+/// (1,048,575 for `half_open_max_calls`), not the type's.
+pub(crate) fn too_many(setting: Setting, given: &dyn std::fmt::Display) -> String {
+    let max = match setting.max() {
+        Some(Value::Count(max)) => max,
+        _ => u32::MAX,
+    };
+    format!("`{}` must be at most {max}, got {given}", setting.name())
 }
 
 /// A duration for `setting`: the grammar, or bare seconds.
@@ -93,6 +115,7 @@ mod tests {
     #[test]
     fn counts_are_whole_numbers_of_a_u32() {
         let count = |s| parse(Setting::FailureThreshold, s);
+        let max_calls = |s| checked(Setting::HalfOpenMaxCalls, s);
         assert_eq!(count(" 7 "), Ok(Value::Count(7)));
         assert_eq!(
             count("0"),
@@ -104,7 +127,17 @@ mod tests {
         }
         assert_eq!(
             count("4294967296"),
-            Err("must be at most 4294967295".into())
+            Err("`failure_threshold` must be at most 4294967295, got 4294967296".into())
         );
+        // The setting's own limit, not the type's.
+        for too_many in ["4294967296", " 1048576 "] {
+            assert_eq!(
+                max_calls(too_many),
+                Err(format!(
+                    "`half_open_max_calls` must be at most 1048575, got {}",
+                    too_many.trim()
+                ))
+            );
+        }
     }
 }

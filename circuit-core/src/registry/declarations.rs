@@ -14,12 +14,16 @@
 use crate::config::{Setting, Settings, Value};
 use crate::{Config, Registry};
 use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One breaker declared by an attribute: its name and the literals the attribute gave.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Declaration {
     pub name: &'static str,
+    /// Whether `name` is the default one (the module path and the function's name) rather
+    /// than given with `name = ...`.
+    pub default_name: bool,
     /// The settings the attribute gave, each checked at compile time against the table the
     /// runtime checks with (the attribute compiles the same table). Pairs rather than
     /// `Settings`, whose fields the user's crate cannot write.
@@ -72,11 +76,57 @@ pub(crate) fn chosen<'a>(
     all
 }
 
-/// Creates the breaker of every declaration in the program.
+/// Creates the breaker of every declaration in the program, and warns of functions that share
+/// a breaker by accident (see [`accidental_shares`]).
 pub(crate) fn create_declared(registry: &Registry) {
+    for warning in accidental_shares(inventory::iter::<Declaration>) {
+        warn(&warning);
+    }
     for declaration in chosen(inventory::iter::<Declaration>) {
         registry.get_or_create(declaration.name, declaration.config());
     }
+}
+
+/// A warning for each default name that attributes in two places declare. Sharing a breaker is
+/// meant when functions give one `name`; a default name is the module path and the function's
+/// name, which two functions share only by accident: functions nested in different functions
+/// of one module (`module_path!` does not name the enclosing function), or methods of one
+/// name in different `impl` blocks. A macro cannot see the enclosing function to tell them
+/// apart, so the registry warns at start-up, naming both places.
+pub(crate) fn accidental_shares<'a>(
+    declarations: impl IntoIterator<Item = &'a Declaration>,
+) -> Vec<String> {
+    let mut places: BTreeMap<&str, BTreeSet<(&str, u32, u32)>> = BTreeMap::new();
+    for d in declarations.into_iter().filter(|d| d.default_name) {
+        places
+            .entry(d.name)
+            .or_default()
+            .insert((d.file, d.line, d.column));
+    }
+    places
+        .into_iter()
+        .filter(|(_, at)| at.len() > 1)
+        .map(|(name, at)| {
+            let at: Vec<String> = at
+                .into_iter()
+                .map(|(file, line, column)| format!("{file}:{line}:{column}"))
+                .collect();
+            format!(
+                "the #[circuit_breaker] functions at {} share the default name `{name}`, and so \
+                 one breaker: give each a `name = \"...\"` of its own (or give them one `name` \
+                 to share it on purpose)",
+                at.join(" and ")
+            )
+        })
+        .collect()
+}
+
+/// Warns once, through `tracing` when it is on, else on standard error.
+fn warn(message: &str) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(target: "circuit_breaker", "{message}");
+    #[cfg(not(feature = "tracing"))]
+    eprintln!("warning: {message}");
 }
 
 #[cfg(test)]
@@ -91,6 +141,7 @@ mod tests {
     ) -> Declaration {
         Declaration {
             name,
+            default_name: false,
             settings,
             file,
             line,
@@ -116,6 +167,30 @@ mod tests {
             let names: Vec<_> = chosen.iter().map(|d| (d.name, d.line)).collect();
             assert_eq!(names, [("cache", 1), ("db", 2)]);
         }
+    }
+
+    #[test]
+    fn a_default_name_declared_in_two_places_is_an_accidental_share() {
+        let nested = |line| Declaration {
+            default_name: true,
+            ..declared("app::helper", "src/app.rs", line, &[])
+        };
+        let (first, second) = (nested(3), nested(9));
+        // Given names are shared on purpose; one place declares only once.
+        let named = declared("app::helper", "src/app.rs", 20, &[]);
+        let alone = Declaration {
+            default_name: true,
+            ..declared("app::other", "src/app.rs", 30, &[])
+        };
+        assert_eq!(
+            accidental_shares([&first, &named, &second, &alone]),
+            [
+                "the #[circuit_breaker] functions at src/app.rs:3:1 and src/app.rs:9:1 share the \
+              default name `app::helper`, and so one breaker: give each a `name = \"...\"` of \
+              its own (or give them one `name` to share it on purpose)"
+            ]
+        );
+        assert!(accidental_shares([&first, &first, &named, &alone]).is_empty());
     }
 
     #[test]

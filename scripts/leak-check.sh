@@ -17,11 +17,12 @@ if ! command -v valgrind >/dev/null 2>&1; then
   exit 1
 fi
 
-# tests/reliability_memory.rs is left out: it measures resident memory, which valgrind's
-# allocator (it holds freed blocks back to catch use-after-free) makes grow; its churn of state
-# changes runs here anyway in the stress and property tests.
+# tests/reliability_memory.rs and tests/reliability_million_breakers.rs are left out: they
+# measure resident memory, which valgrind's allocator (it holds freed blocks back to catch
+# use-after-free) makes grow; their churn of breakers and state changes runs here anyway in the
+# stress, property and registry tests.
 binaries=$(cargo test --workspace --no-run 2>&1 \
-  | sed -n 's/^ *Executable .*(\(.*\))$/\1/p' | grep -v '/reliability_memory-')
+  | sed -n 's/^ *Executable .*(\(.*\))$/\1/p' | grep -v -e '/reliability_memory-' -e '/reliability_million_breakers-')
 
 # The proc-macro crate's test binary links libstd dynamically.
 export LD_LIBRARY_PATH="$(rustc --print target-libdir)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"

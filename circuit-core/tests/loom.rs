@@ -15,8 +15,9 @@
 //! `advance` steps are ordered against the state word; and the listener below, which records
 //! through a loom mutex so that delivery interleaves with other threads' transitions. What it
 //! does not see: the thread-local stripe leases of the totals and the coarse system clock (the
-//! models use a `ManualClock`). `reconfigure` is not modelled: it holds the config's
-//! parking_lot lock across a compare-and-swap, which loom's scheduler cannot interleave.
+//! models use a `ManualClock`). `reconfigure` is modelled from one thread only: it holds the
+//! config's parking_lot lock across a compare-and-swap, which loom's scheduler cannot
+//! interleave with a second holder.
 //!
 //! RELIABILITY.md lists the models, the bounds and times measured, and the deliberate bugs
 //! each was shown to catch.
@@ -278,6 +279,35 @@ fn racing_trials_close_the_breaker_once() {
         assert_eq!(rig.moves(), TRIPPED_RECOVERED_CLOSED);
         let s = b.snapshot();
         assert_eq!((s.successes, s.rejected), (ran, 3 - ran));
+    });
+}
+
+// ---- reloads ----------------------------------------------------------------------------
+
+#[test]
+fn a_trial_success_racing_a_lowered_threshold_closes_the_breaker() {
+    model(|| {
+        let rig = rig(Config::builder()
+            .failure_threshold(1)
+            .half_open_max_calls(2)
+            .success_threshold(2));
+        let b = &rig.breaker;
+        rig.to_half_open();
+        let trial = spawn(b, succeed);
+        let lowered = b
+            .config()
+            .to_builder()
+            .success_threshold(1)
+            .half_open_max_calls(1)
+            .build()
+            .unwrap();
+        b.reconfigure(lowered);
+        assert!(ran(&trial.join().unwrap()));
+        // One success meets the new threshold, whichever saw the other first; stranded
+        // HalfOpen (one success in, one slot allowed and taken) is the failure.
+        assert_eq!(b.state(), State::Closed);
+        assert_eq!(rig.moves(), TRIPPED_RECOVERED_CLOSED);
+        rig.assert_valid_path();
     });
 }
 

@@ -98,6 +98,15 @@ impl BreakerClock {
                 return Some((left_ms * NANOS_PER_MS).saturating_sub(coarse % NANOS_PER_MS));
             }
         }
+        self.precise_nanos_left(remaining, early_ns)
+    }
+
+    /// [`nanos_left`](Self::nanos_left) on the precise clock alone.
+    pub(crate) fn precise_nanos_left(
+        &self,
+        remaining: impl Fn(u64) -> Option<u64>,
+        early_ns: impl FnOnce() -> u64,
+    ) -> Option<u64> {
         let now = self.now_nanos();
         let left_ms = remaining(now / NANOS_PER_MS)?;
         // To the nanosecond: to the deadline's millisecond, less the part of it after the

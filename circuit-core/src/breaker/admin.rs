@@ -16,7 +16,8 @@ impl CircuitBreaker {
     /// - Open with more time left than the new `recovery_timeout`: the Open period restarts on
     ///   the new timeout, so that `retry_after` stays the truth;
     /// - a new clock while Open: the Open period restarts on the new clock (a deadline on one
-    ///   clock means nothing on another).
+    ///   clock means nothing on another); while HalfOpen, its
+    ///   [`half_open_max_wait`](Config::half_open_max_wait) restarts on the new clock.
     ///
     /// Any other HalfOpen period still decides under the new limits: `build()` keeps
     /// `success_threshold` at most `half_open_max_calls`, so the trials in flight and the free
@@ -32,6 +33,10 @@ impl CircuitBreaker {
                     self.swap_in_open(w, w.epoch()).map(|_| ())
                 }
                 State::HalfOpen => {
+                    if new_clock {
+                        // The period's start was read on the old clock.
+                        self.restart_half_open_wait(w);
+                    }
                     let (threshold, _) = self.trial_limits();
                     if w.successes() < threshold {
                         break;

@@ -22,6 +22,7 @@ impl CircuitBreaker {
         self.remainder.stamp(open, deadline.early_ns);
         self.cas(from, open)?;
         self.remainder.stamp(open, deadline.early_ns);
+        self.clear_half_open_start(open);
         Ok(open)
     }
 

@@ -1,6 +1,6 @@
 //! One breaker: the packed state word ([`word`]) and the changes made to it ([`transitions`]),
 //! admission ([`admission`]), outcomes ([`outcomes`]), the Open period's deadline
-//! ([`deadline`]), administration ([`admin`]) and what it reports of itself ([`observe`]); the
+//! ([`deadline`]), the HalfOpen period's longest wait ([`max_wait`]), administration ([`admin`]) and what it reports of itself ([`observe`]); the
 //! permits that carry a call's outcome back ([`permit`]), the call wrappers ([`call`]), the
 //! totals kept without a shared write ([`totals`]), interned names ([`name`]), the states users
 //! see ([`state`]) and what a rejected or failed call returns ([`error`]).
@@ -12,6 +12,7 @@ mod admission;
 mod call;
 mod deadline;
 pub(crate) mod error;
+mod max_wait;
 pub(crate) mod name;
 mod observe;
 mod outcomes;
@@ -28,6 +29,7 @@ use crate::clock::swappable::BreakerClock;
 use crate::config::Config;
 use crate::events::delivery::Events;
 use crate::sync::{AtomicU64, Ordering};
+use max_wait::HalfOpenStart;
 use name::Name;
 use parking_lot::Mutex;
 use std::fmt;
@@ -53,6 +55,8 @@ pub struct CircuitBreaker {
     word: AtomicU64,
     /// The part of an Open deadline finer than the word's milliseconds.
     remainder: Remainder,
+    /// When the current HalfOpen period began.
+    half_open_start: HalfOpenStart,
     name: Name,
     /// The thresholds, mirrored out of `config` so the call path reads them without a lock.
     /// `success_threshold` and `half_open_max_calls` share one atomic so that a reader never
@@ -61,6 +65,7 @@ pub struct CircuitBreaker {
     failure_threshold: AtomicU64,
     trial_limits: AtomicU64,
     recovery_timeout_ns: AtomicU64,
+    half_open_max_wait_ns: AtomicU64,
     clock: BreakerClock,
     /// The configuration last applied, for reading back.
     config: Mutex<Config>,
@@ -77,10 +82,12 @@ impl CircuitBreaker {
         let breaker = CircuitBreaker {
             word: AtomicU64::new(Word::INITIAL.0),
             remainder: Remainder::new(),
+            half_open_start: HalfOpenStart::new(),
             name: name::intern(&name),
             failure_threshold: AtomicU64::new(0),
             trial_limits: AtomicU64::new(0),
             recovery_timeout_ns: AtomicU64::new(0),
+            half_open_max_wait_ns: AtomicU64::new(0),
             clock: BreakerClock::new(config.clock.clone()),
             config: Mutex::new(config.clone()),
             last_failure: AtomicU64::new(0),
@@ -112,6 +119,10 @@ impl CircuitBreaker {
         );
         self.recovery_timeout_ns
             .store(saturating_nanos(config.recovery_timeout), Ordering::Relaxed);
+        self.half_open_max_wait_ns.store(
+            saturating_nanos(config.half_open_max_wait),
+            Ordering::Relaxed,
+        );
     }
 
     /// `(success_threshold, half_open_max_calls)`, read together.

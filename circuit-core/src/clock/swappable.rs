@@ -95,6 +95,26 @@ impl BreakerClock {
         now.min(END_OF_TIME_NS)
     }
 
+    /// The current time in whole milliseconds, rounded up: a start kept this way is never
+    /// earlier than the reading.
+    pub(crate) fn now_ms_rounded_up(&self) -> u64 {
+        self.now_nanos().div_ceil(NANOS_PER_MS)
+    }
+
+    /// Whether the clock has reached `at_ns` (a time past the end of the breaker's time is
+    /// reached at the end). For the system clock the coarse clock answers "not yet" while even
+    /// its latest possible reading is before `at_ns`, without a precise read.
+    pub(crate) fn reached(&self, at_ns: u64) -> bool {
+        let at_ns = at_ns.min(END_OF_TIME_NS);
+        if !self.custom.load(Ordering::Relaxed) {
+            let (coarse, slack) = system::coarse_nanos();
+            if coarse.saturating_add(slack) < at_ns {
+                return false;
+            }
+        }
+        self.now_nanos() >= at_ns
+    }
+
     /// The current time in whole milliseconds, rounded down.
     #[cfg(test)]
     pub(crate) fn now_ms(&self) -> u64 {

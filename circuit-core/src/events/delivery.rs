@@ -86,20 +86,36 @@ impl Events {
     }
 
     fn deliver(&self, transition: &Transition) {
-        // Logged here, once per transition and in order, rather than on the call path.
+        // Logged here, once per transition and in order, rather than on the call path. A
+        // subscriber that panics is contained like a listener.
         #[cfg(feature = "tracing")]
-        crate::events::trace::transition(transition);
+        contain(|| crate::events::trace::transition(transition));
         let listeners = Arc::clone(&self.listeners.lock());
         for listener in listeners.iter() {
             // A listener that panics must not stop the others nor poison the breaker; its panic
             // has already been reported by the panic hook.
-            let _ = catch_unwind(AssertUnwindSafe(|| listener(transition)));
+            contain(|| listener(transition));
         }
     }
 
     /// The number of listeners registered.
     pub(crate) fn listener_count(&self) -> usize {
         self.listeners.lock().len()
+    }
+}
+
+/// Runs `f`, containing a panic: neither its unwinding nor its payload's reaches the caller.
+///
+/// Dropping a payload runs its `Drop`, which may panic too (a listener can panic with any
+/// value); that drop therefore runs under `catch_unwind` as well, and the payload of such a
+/// second panic is leaked rather than dropped, since its `Drop` may do the same again. A leak
+/// of one box per doubly-panicking listener call beats a panic escaping into `call()` with the
+/// delivery flag left set, which silenced every later transition.
+fn contain(f: impl FnOnce()) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+        if let Err(second) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            std::mem::forget(second);
+        }
     }
 }
 

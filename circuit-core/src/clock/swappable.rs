@@ -44,18 +44,28 @@ struct Installed {
     clock: Arc<dyn Clock>,
     /// The clock's reading, in nanoseconds, when the breaker took it.
     origin: u64,
+    /// The last reading the breaker counts, from `origin`: the end of its time, or sooner if
+    /// the clock's own range (`u64::MAX` nanoseconds) ends sooner. A clock taken at the very
+    /// end of its range (a `ManualClock` advanced by `Duration::MAX`, then installed again)
+    /// cannot move: every deadline on it is then already reached, rather than never.
+    end: u64,
 }
 
 impl Installed {
     fn new(clock: Option<Arc<dyn Clock>>) -> Self {
         match clock {
-            Some(clock) => Installed {
-                origin: saturating_nanos(clock.now()),
-                clock,
-            },
+            Some(clock) => {
+                let origin = saturating_nanos(clock.now());
+                Installed {
+                    end: END_OF_TIME_NS.min(u64::MAX - origin),
+                    origin,
+                    clock,
+                }
+            }
             None => Installed {
                 clock: Arc::new(SystemClock),
                 origin: 0,
+                end: END_OF_TIME_NS,
             },
         }
     }
@@ -84,15 +94,20 @@ impl BreakerClock {
         changed
     }
 
-    /// Nanoseconds since the breaker took its clock, at most the end of its time.
-    fn now_nanos(&self) -> u64 {
-        let now = if self.custom.load(Ordering::Relaxed) {
+    /// Nanoseconds since the breaker took its clock, at most the end of its time; and that end.
+    fn reading(&self) -> (u64, u64) {
+        let (now, end) = if self.custom.load(Ordering::Relaxed) {
             let held = self.clock.read();
-            saturating_nanos(held.clock.now()).saturating_sub(held.origin)
+            let now = saturating_nanos(held.clock.now()).saturating_sub(held.origin);
+            (now, held.end)
         } else {
-            system::precise_nanos()
+            (system::precise_nanos(), END_OF_TIME_NS)
         };
-        now.min(END_OF_TIME_NS)
+        (now.min(end), end)
+    }
+
+    fn now_nanos(&self) -> u64 {
+        self.reading().0
     }
 
     /// The current time in whole milliseconds, rounded up: a start kept this way is never
@@ -105,14 +120,14 @@ impl BreakerClock {
     /// reached at the end). For the system clock the coarse clock answers "not yet" while even
     /// its latest possible reading is before `at_ns`, without a precise read.
     pub(crate) fn reached(&self, at_ns: u64) -> bool {
-        let at_ns = at_ns.min(END_OF_TIME_NS);
         if !self.custom.load(Ordering::Relaxed) {
             let (coarse, slack) = system::coarse_nanos();
-            if coarse.saturating_add(slack) < at_ns {
+            if coarse.saturating_add(slack) < at_ns.min(END_OF_TIME_NS) {
                 return false;
             }
         }
-        self.now_nanos() >= at_ns
+        let (now, end) = self.reading();
+        now >= at_ns.min(end)
     }
 
     /// The current time in whole milliseconds, rounded down.
@@ -125,10 +140,8 @@ impl BreakerClock {
     /// Within `timeout` of the end of the breaker's time, the deadline is the end: an Open
     /// period that would outlast the clock ends when the clock stops, rather than never.
     pub(crate) fn deadline(&self, timeout: Duration) -> Deadline {
-        let at = self
-            .now_nanos()
-            .saturating_add(saturating_nanos(timeout))
-            .min(END_OF_TIME_NS);
+        let (now, end) = self.reading();
+        let at = now.saturating_add(saturating_nanos(timeout)).min(end);
         let early = (NANOS_PER_MS - at % NANOS_PER_MS) % NANOS_PER_MS;
         Deadline {
             ms: at.div_ceil(NANOS_PER_MS),
@@ -270,6 +283,17 @@ mod tests {
         manual.advance(Duration::from_millis(7));
         assert!(!clock.replace(Some(held)));
         assert_eq!(clock.now_ms(), 7, "the same clock keeps its origin");
+    }
+
+    #[test]
+    fn a_clock_taken_at_the_end_of_its_range_has_every_deadline_reached() {
+        let manual = ManualClock::new();
+        manual.advance(Duration::MAX);
+        let clock = BreakerClock::new(Some(Arc::new(manual)));
+        let deadline = clock.deadline(Duration::from_secs(60));
+        assert_eq!(deadline, Deadline { ms: 0, early_ns: 0 });
+        assert_eq!(clock.time_left(deadline), None);
+        assert!(clock.reached(u64::MAX));
     }
 
     #[test]

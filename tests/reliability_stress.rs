@@ -169,7 +169,9 @@ fn follow_path(seen: &[Transition], mut at: State) -> State {
         let legal = match t.reason {
             Reason::FailureThreshold(_) => (t.from, t.to) == (State::Closed, State::Open),
             Reason::RecoveryTimeout => (t.from, t.to) == (State::Open, State::HalfOpen),
-            Reason::TrialFailed => (t.from, t.to) == (State::HalfOpen, State::Open),
+            Reason::TrialFailed | Reason::HalfOpenMaxWait => {
+                (t.from, t.to) == (State::HalfOpen, State::Open)
+            }
             Reason::TrialsSucceeded(_) => (t.from, t.to) == (State::HalfOpen, State::Closed),
             Reason::ForcedOpen => t.to == State::ForcedOpen && t.from != t.to,
             Reason::Disabled => t.to == State::Disabled && t.from != t.to,

@@ -15,8 +15,9 @@
 //! `advance` steps are ordered against the state word; and the listener below, which records
 //! through a loom mutex so that delivery interleaves with other threads' transitions. What it
 //! does not see: the thread-local stripe leases of the totals and the coarse system clock (the
-//! models use a `ManualClock`). `reconfigure` is not modelled: it holds the config's
-//! parking_lot lock across a compare-and-swap, which loom's scheduler cannot interleave.
+//! models use a `ManualClock`). `reconfigure` is modelled from one thread only: it holds the
+//! config's parking_lot lock across a compare-and-swap, which loom's scheduler cannot
+//! interleave with a second holder.
 //!
 //! RELIABILITY.md lists the models, the bounds and times measured, and the deliberate bugs
 //! each was shown to catch.
@@ -44,9 +45,14 @@ const TRIPPED_RECOVERED_CLOSED: [(State, State); 3] = [
 /// whole space at that bound in a few seconds on two cores (5 takes ~15 s, 6 about a minute);
 /// `LOOM_MAX_PREEMPTIONS` overrides it.
 fn model(f: impl Fn() + Sync + Send + 'static) {
+    model_with_bound(4, f);
+}
+
+/// [`model`] with another default preemption bound, for models too long to run at 4.
+fn model_with_bound(bound: usize, f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(4);
+        builder.preemption_bound = Some(bound);
     }
     builder.check(f);
 }
@@ -102,7 +108,9 @@ impl Rig {
             let legal = match reason {
                 Reason::FailureThreshold(_) => (from, to) == (State::Closed, State::Open),
                 Reason::RecoveryTimeout => (from, to) == (State::Open, State::HalfOpen),
-                Reason::TrialFailed => (from, to) == (State::HalfOpen, State::Open),
+                Reason::TrialFailed | Reason::HalfOpenMaxWait => {
+                    (from, to) == (State::HalfOpen, State::Open)
+                }
                 Reason::TrialsSucceeded(_) => (from, to) == (State::HalfOpen, State::Closed),
                 Reason::ForcedOpen => to == State::ForcedOpen && from != to,
                 Reason::Disabled => to == State::Disabled && from != to,
@@ -278,6 +286,103 @@ fn racing_trials_close_the_breaker_once() {
         assert_eq!(rig.moves(), TRIPPED_RECOVERED_CLOSED);
         let s = b.snapshot();
         assert_eq!((s.successes, s.rejected), (ran, 3 - ran));
+    });
+}
+
+// ---- reloads ----------------------------------------------------------------------------
+
+#[test]
+fn a_trial_success_racing_a_lowered_threshold_closes_the_breaker() {
+    model(|| {
+        let rig = rig(Config::builder()
+            .failure_threshold(1)
+            .half_open_max_calls(2)
+            .success_threshold(2));
+        let b = &rig.breaker;
+        rig.to_half_open();
+        let trial = spawn(b, succeed);
+        let lowered = b
+            .config()
+            .to_builder()
+            .success_threshold(1)
+            .half_open_max_calls(1)
+            .build()
+            .unwrap();
+        b.reconfigure(lowered);
+        assert!(ran(&trial.join().unwrap()));
+        // One success meets the new threshold, whichever saw the other first; stranded
+        // HalfOpen (one success in, one slot allowed and taken) is the failure.
+        assert_eq!(b.state(), State::Closed);
+        assert_eq!(rig.moves(), TRIPPED_RECOVERED_CLOSED);
+        rig.assert_valid_path();
+    });
+}
+
+// ---- the half-open wait ------------------------------------------------------------------
+
+#[test]
+fn an_outwaited_half_open_reopens_once_and_the_next_period_has_its_own_start() {
+    // Three threads with this many steps take 90 s at the default bound of 4; 2 keeps it
+    // under ten seconds and still finds a reader that stamps a period already over.
+    model_with_bound(2, || {
+        let rig = rig(Config::builder()
+            .failure_threshold(1)
+            .half_open_max_calls(1)
+            .success_threshold(1)
+            .half_open_max_wait(Duration::from_secs(30)));
+        let b = &rig.breaker;
+        rig.to_half_open();
+        std::mem::forget(b.try_acquire().unwrap());
+        rig.clock.advance(Duration::from_secs(30));
+        // Two callers and a reader of the state race to end the period.
+        let t1 = spawn(b, succeed);
+        let t2 = spawn(b, |b| b.state());
+        let mine = succeed(b);
+        assert!(!ran(&mine) && !ran(&t1.join().unwrap()));
+        assert_eq!(
+            t2.join().unwrap(),
+            State::Open,
+            "a reader stamped a period that was over"
+        );
+        let heard = rig.seen.lock().unwrap().clone();
+        let reopened = heard
+            .iter()
+            .filter(|&&(_, _, reason)| reason == Reason::HalfOpenMaxWait)
+            .count();
+        assert_eq!(reopened, 1, "{heard:?}");
+        rig.assert_valid_path();
+        // The next period must not inherit the last one's start: it would reopen at once.
+        rig.clock.advance(TIMEOUT);
+        std::mem::forget(b.try_acquire().unwrap());
+        assert_eq!(b.state(), State::HalfOpen);
+    });
+}
+
+#[test]
+fn a_period_entered_by_racing_callers_starts_when_it_began() {
+    model(|| {
+        let rig = rig(Config::builder()
+            .failure_threshold(1)
+            .half_open_max_calls(2)
+            .success_threshold(2)
+            .half_open_max_wait(Duration::from_secs(30)));
+        let b = &rig.breaker;
+        let _ = fail(b);
+        rig.clock.advance(TIMEOUT);
+        // Both race into the period (one through state()) and keep their slots.
+        let t1 = spawn(b, |b| std::mem::forget(b.try_acquire().unwrap()));
+        let t2 = spawn(b, |b| {
+            let _ = b.state();
+            std::mem::forget(b.try_acquire().unwrap());
+        });
+        t1.join().unwrap();
+        t2.join().unwrap();
+        rig.clock
+            .advance(Duration::from_secs(30) - Duration::from_millis(1));
+        assert_eq!(b.state(), State::HalfOpen, "ended early");
+        rig.clock.advance(Duration::from_millis(1));
+        assert_eq!(b.state(), State::Open, "never ended");
+        rig.assert_valid_path();
     });
 }
 

@@ -65,6 +65,11 @@ pub enum Setting {
     /// `recovery_timeout`: how long the breaker stays Open before it lets trial calls
     /// through. A duration; default 60 s; longer than zero, at most 365 days.
     RecoveryTimeout,
+    /// `half_open_max_wait`: how long a HalfOpen period whose trial slots are all taken may
+    /// go undecided before the breaker opens again. A duration; default 120 s, longer than
+    /// the request timeouts clients commonly default to (30 s to 100 s), so a slow but real
+    /// trial is not cut off; longer than zero, at most 365 days.
+    HalfOpenMaxWait,
 }
 
 /// The kind of value a setting takes.
@@ -116,11 +121,12 @@ struct Row {
 impl Setting {
     /// Every setting, in the order the docs, the attribute's keys and error reports give them.
     /// `ALL[s.index()] == s`.
-    pub const ALL: [Setting; 4] = [
+    pub const ALL: [Setting; 5] = [
         Setting::FailureThreshold,
         Setting::SuccessThreshold,
         Setting::HalfOpenMaxCalls,
         Setting::RecoveryTimeout,
+        Setting::HalfOpenMaxWait,
     ];
 
     /// How many settings there are.
@@ -155,6 +161,14 @@ impl Setting {
                 default: Value::Duration(Duration::from_secs(60)),
                 max: Some(Value::Duration(MAX_RECOVERY_TIMEOUT)),
                 env_suffix: "RECOVERY_TIMEOUT",
+            },
+            Setting::HalfOpenMaxWait => Row {
+                name: "half_open_max_wait",
+                kind: Kind::Duration,
+                default: Value::Duration(Duration::from_secs(120)),
+                // The same bound as the recovery timeout, for the same reason.
+                max: Some(Value::Duration(MAX_RECOVERY_TIMEOUT)),
+                env_suffix: "HALF_OPEN_MAX_WAIT",
             },
         }
     }

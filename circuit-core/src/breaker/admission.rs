@@ -38,13 +38,21 @@ impl CircuitBreaker {
                     // The timeout has passed: this call is the first trial.
                     let trial = Word::half_open(w.next_epoch(), 1, 0);
                     match self.transition(w, trial, Reason::RecoveryTimeout) {
-                        Ok(()) => return Ok(Permit::new(self, trial)),
+                        Ok(()) => {
+                            self.half_open_began(trial);
+                            return Ok(Permit::new(self, trial));
+                        }
                         Err(actual) => w = actual,
                     }
                 }
                 State::HalfOpen => {
                     let (_, max_calls) = self.trial_limits();
                     if w.admitted() >= max_calls {
+                        // Every slot is taken: reopen if the period has waited too long.
+                        if let Some(after) = self.end_outwaited_half_open(w) {
+                            w = after;
+                            continue;
+                        }
                         return Err(self.reject(State::HalfOpen, None));
                     }
                     let taken = Word::half_open(w.epoch(), w.admitted() + 1, w.successes());

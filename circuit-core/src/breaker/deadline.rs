@@ -22,6 +22,7 @@ impl CircuitBreaker {
         self.remainder.stamp(open, deadline.early_ns);
         self.cas(from, open)?;
         self.remainder.stamp(open, deadline.early_ns);
+        self.clear_half_open_start(open);
         Ok(open)
     }
 
@@ -30,6 +31,14 @@ impl CircuitBreaker {
         let open = self.swap_in_open(from, from.next_epoch())?;
         self.announce(from, open, reason);
         Ok(())
+    }
+
+    /// Whether the Open period of `w` ends later than a whole `recovery_timeout` from now (the
+    /// timeout was lowered since it began). Asks the precise clock: the coarse one overstates.
+    pub(super) fn open_outlasts_timeout(&self, w: Word) -> bool {
+        self.clock
+            .precise_nanos_left(|now| w.remaining_ms(now), || self.remainder.early_ns(w))
+            .is_some_and(|left| left > self.recovery_timeout_ns.load(Ordering::Relaxed))
     }
 
     /// Time left in the Open period of `w`, or `None` once it has passed.

@@ -1,6 +1,6 @@
 //! One breaker: the packed state word ([`word`]) and the changes made to it ([`transitions`]),
 //! admission ([`admission`]), outcomes ([`outcomes`]), the Open period's deadline
-//! ([`deadline`]), administration ([`admin`]) and what it reports of itself ([`observe`]); the
+//! ([`deadline`]), the HalfOpen period's longest wait ([`max_wait`]), administration ([`admin`]) and what it reports of itself ([`observe`]); the
 //! permits that carry a call's outcome back ([`permit`]), the call wrappers ([`call`]), the
 //! totals kept without a shared write ([`totals`]), interned names ([`name`]), the states users
 //! see ([`state`]) and what a rejected or failed call returns ([`error`]).
@@ -12,6 +12,7 @@ mod admission;
 mod call;
 mod deadline;
 pub(crate) mod error;
+mod max_wait;
 pub(crate) mod name;
 mod observe;
 mod outcomes;
@@ -28,6 +29,7 @@ use crate::clock::swappable::BreakerClock;
 use crate::config::Config;
 use crate::events::delivery::Events;
 use crate::sync::{AtomicU64, Ordering};
+use max_wait::HalfOpenStart;
 use name::Name;
 use parking_lot::Mutex;
 use std::fmt;
@@ -54,6 +56,8 @@ pub struct CircuitBreaker {
     word: AtomicU64,
     /// The part of an Open deadline finer than the word's milliseconds.
     remainder: Remainder,
+    /// When the current HalfOpen period began.
+    half_open_start: HalfOpenStart,
     name: Name,
     /// The thresholds, mirrored out of `config` so the call path reads them without a lock.
     /// `success_threshold` and `half_open_max_calls` share one atomic so that a reader never
@@ -62,6 +66,7 @@ pub struct CircuitBreaker {
     failure_threshold: AtomicU64,
     trial_limits: AtomicU64,
     recovery_timeout_ns: AtomicU64,
+    half_open_max_wait_ns: AtomicU64,
     clock: BreakerClock,
     /// The configuration last applied, for reading back. Behind an `Arc` so that the breakers a
     /// keyed set makes from one template share it (an idle breaker stays small).
@@ -75,7 +80,7 @@ pub struct CircuitBreaker {
 impl CircuitBreaker {
     /// A breaker in the Closed state.
     pub fn new(name: impl Into<String>, config: Config) -> Self {
-        Self::named(name::intern(&name.into()), Arc::new(config))
+        Self::named(name::intern(&name.into()), shared_config(config))
     }
 
     /// A breaker in the Closed state with a name already made (interned or counted) and a
@@ -84,10 +89,12 @@ impl CircuitBreaker {
         let breaker = CircuitBreaker {
             word: AtomicU64::new(Word::INITIAL.0),
             remainder: Remainder::new(),
+            half_open_start: HalfOpenStart::new(),
             name,
             failure_threshold: AtomicU64::new(0),
             trial_limits: AtomicU64::new(0),
             recovery_timeout_ns: AtomicU64::new(0),
+            half_open_max_wait_ns: AtomicU64::new(0),
             clock: BreakerClock::new(config.clock.clone()),
             config: Mutex::new(config.clone()),
             last_failure: AtomicU64::new(0),
@@ -119,6 +126,10 @@ impl CircuitBreaker {
         );
         self.recovery_timeout_ns
             .store(saturating_nanos(config.recovery_timeout), Ordering::Relaxed);
+        self.half_open_max_wait_ns.store(
+            saturating_nanos(config.half_open_max_wait),
+            Ordering::Relaxed,
+        );
     }
 
     /// `(success_threshold, half_open_max_calls)`, read together.
@@ -141,5 +152,18 @@ impl fmt::Debug for CircuitBreaker {
             .field("totals", &self.totals)
             .field("events", &self.events)
             .finish()
+    }
+}
+
+/// `config` to hold: the default configuration is one `Arc` shared by every breaker built from
+/// it, so that such a breaker allocates no configuration of its own (an idle breaker stays
+/// under 256 bytes; breakers made from a template share the template's `Arc` the same way).
+fn shared_config(config: Config) -> Arc<Config> {
+    static DEFAULT: std::sync::LazyLock<Arc<Config>> =
+        std::sync::LazyLock::new(|| Arc::new(Config::default()));
+    if config.is_default() {
+        DEFAULT.clone()
+    } else {
+        Arc::new(config)
     }
 }

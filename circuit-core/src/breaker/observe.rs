@@ -12,22 +12,33 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 impl CircuitBreaker {
     /// The current state. An Open breaker whose recovery timeout has passed moves to HalfOpen
     /// here (listeners hear of it), so what this returns is what the next call will meet.
+    ///
+    /// Likewise a HalfOpen period whose trial slots are all taken and that has gone
+    /// [`half_open_max_wait`](crate::Config::half_open_max_wait) undecided opens here.
     pub fn state(&self) -> State {
         let mut w = self.load();
-        while w.tag() == State::Open {
-            if self.open_time_left(w).is_some() {
-                return State::Open;
-            }
-            match self.transition(
-                w,
-                Word::half_open(w.next_epoch(), 0, 0),
-                Reason::RecoveryTimeout,
-            ) {
-                Ok(_) => return State::HalfOpen,
-                Err(actual) => w = actual,
+        loop {
+            match w.tag() {
+                State::Open => {
+                    if self.open_time_left(w).is_some() {
+                        return State::Open;
+                    }
+                    let half_open = Word::half_open(w.next_epoch(), 0, 0);
+                    match self.transition(w, half_open, Reason::RecoveryTimeout) {
+                        Ok(()) => {
+                            self.half_open_began(half_open);
+                            return State::HalfOpen;
+                        }
+                        Err(actual) => w = actual,
+                    }
+                }
+                State::HalfOpen => match self.end_outwaited_half_open(w) {
+                    Some(after) => w = after,
+                    None => return State::HalfOpen,
+                },
+                tag => return tag,
             }
         }
-        w.tag()
     }
 
     /// The breaker's counters and state at this moment.

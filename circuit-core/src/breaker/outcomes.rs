@@ -41,18 +41,28 @@ impl CircuitBreaker {
     #[cold]
     fn trial_succeeded(&self, admitted: Word) {
         let mut w = self.load();
+        // Whether this success is in the word yet.
+        let mut counted = false;
         while admitted.same_period(w) {
-            let successes = w.successes() + 1;
+            let successes = w.successes() + u32::from(!counted);
             let (threshold, _) = self.trial_limits();
-            let result = if successes >= threshold {
+            if successes >= threshold {
                 let closed = Word::closed(w.next_epoch(), 0);
-                self.transition(w, closed, Reason::TrialsSucceeded(successes))
+                match self.transition(w, closed, Reason::TrialsSucceeded(successes)) {
+                    Ok(()) => return,
+                    Err(actual) => w = actual,
+                }
+            } else if counted {
+                return;
             } else {
-                self.cas(w, Word::half_open(w.epoch(), w.admitted(), successes))
-            };
-            match result {
-                Ok(()) => return,
-                Err(actual) => w = actual,
+                let more = Word::half_open(w.epoch(), w.admitted(), successes);
+                match self.cas(w, more) {
+                    // Look at the limits once more: a `reconfigure` may have lowered the
+                    // threshold after they were read above and before this swap, and seen
+                    // the word without this success (see `publish_limits`).
+                    Ok(()) => (counted, w) = (true, more),
+                    Err(actual) => w = actual,
+                }
             }
         }
     }

@@ -15,7 +15,9 @@ impl CircuitBreaker {
     /// [`Remainder`](crate::breaker::word::Remainder)); the mirrored thresholds are Relaxed and
     /// pair with nothing, because each is read on its own and a decision made with the
     /// thresholds from just before a `reconfigure` is one a call racing that `reconfigure` may
-    /// get anyway.
+    /// get anyway. The one decision that must not be lost that way, closing a HalfOpen period
+    /// whose successes meet a lowered threshold, goes through
+    /// [`publish_limits`](Self::publish_limits).
     #[inline(always)]
     pub(super) fn load(&self) -> Word {
         Word(self.word.load(Ordering::Acquire))
@@ -28,6 +30,15 @@ impl CircuitBreaker {
             .compare_exchange(from.0, to.0, Ordering::AcqRel, Ordering::Acquire)
             .map(|_| ())
             .map_err(Word)
+    }
+
+    /// The state word now, read by a read-modify-write that changes nothing, after new limits
+    /// were stored. Whoever swaps the word after this (a trial's success counted under the old
+    /// `success_threshold`, say) acquires it and so reads the new limits on its next look:
+    /// either this read sees that swap, or that thread sees the new limits. A plain load would
+    /// let both miss each other and leave a HalfOpen period that nobody closes.
+    pub(super) fn publish_limits(&self) -> Word {
+        Word(self.word.fetch_add(0, Ordering::AcqRel))
     }
 
     /// Replaces the word as `f` says, until it says `None` or a swap succeeds.

@@ -14,9 +14,13 @@
 //!   wraps after 2^21 changes, far more than can happen while one call is in flight.
 //! - `payload` depends on the tag:
 //!   - Closed: consecutive failures (40 bits);
-//!   - Open: the deadline, in whole milliseconds of the breaker's clock rounded up, modulo 2^40
-//!     (keeping it in the word, not beside it, means no reader ever pairs a state with another
-//!     state's deadline);
+//!   - Open: the deadline, in whole milliseconds of the breaker's clock rounded up (keeping it
+//!     in the word, not beside it, means no reader ever pairs a state with another state's
+//!     deadline). The breaker's clock counts from when the breaker took it and stops at
+//!     [`END_OF_TIME_MS`] (17 years), so deadlines fit the 40 bits and every comparison of a
+//!     reading with a deadline is exact: a clock that jumps by any amount, `Duration::MAX`
+//!     included, finds every deadline passed. Comparisons are still made modulo 2^40, which
+//!     costs nothing and keeps them right should a reading ever exceed the end;
 //!   - HalfOpen: trial calls admitted (low 20 bits) and successes among them (high 20 bits);
 //!   - ForcedOpen, Disabled: unused.
 //!
@@ -61,6 +65,12 @@ pub(crate) const MAX_TRIAL_CALLS: u32 = HALF_MASK as u32;
 
 /// Deadlines are compared modulo 2^40 ms; any gap below half of that (17 years) is unambiguous.
 const HALF_DEADLINE_RANGE: u64 = 1 << (PAYLOAD_BITS - 1);
+
+/// The last millisecond of a breaker's time: the breaker's clock readings (counted from when
+/// it took the clock) and its deadlines stop here. Every reading and deadline then lies in
+/// `0..=END_OF_TIME_MS`, so no two are half the word's range apart and no comparison wraps,
+/// whatever the clock does: a jump of any length reads as the end of time, past every deadline.
+pub(crate) const END_OF_TIME_MS: u64 = HALF_DEADLINE_RANGE - 1;
 
 /// One value of the breaker's state word.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,8 @@
 //! The clock a breaker holds, with the one question the rejection path asks of it answered
 //! without a lock and, for the system clock, without a full clock read.
 
-use crate::clock::{saturating_nanos, system, Clock, SystemClock};
+use crate::breaker::word::END_OF_TIME_MS;
+use crate::clock::{saturating_nanos, system, Clock};
 use crate::sync::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -19,50 +20,107 @@ pub(crate) struct Deadline {
     pub(crate) early_ns: u32,
 }
 
-/// The system clock, one instance shared by every breaker, so that a breaker on the default
-/// clock allocates none (a registry may hold a million per-key breakers).
-fn system_clock() -> Arc<dyn Clock> {
-    static SYSTEM: std::sync::LazyLock<Arc<dyn Clock>> =
-        std::sync::LazyLock::new(|| Arc::new(SystemClock));
-    SYSTEM.clone()
-}
+/// The breaker's clock readings end here (see [`END_OF_TIME_MS`]).
+const END_OF_TIME_NS: u64 = END_OF_TIME_MS * NANOS_PER_MS;
 
 /// A breaker's clock. `configure` may swap it at run time, so it sits behind a lock, but the
 /// default system clock is recognised by a flag and read directly: the lock is taken only when
 /// a custom clock (a test's [`ManualClock`](crate::clock::ManualClock)) is installed.
+///
+/// Readings count from when the breaker took the clock (the system clock counts from boot, its
+/// own origin) and stop at [`END_OF_TIME_MS`], 17 years on: a clock whose origin is far in the
+/// past (one reading the time since 1970) works like any other, and a clock that jumps by any
+/// amount reads the end of time, past every deadline, instead of wrapping around the state
+/// word's 40 bits. A breaker that reaches the end of its time keeps deciding, with Open periods
+/// ending at once: it is never stuck.
 #[derive(Debug)]
 pub(crate) struct BreakerClock {
     custom: AtomicBool,
-    clock: RwLock<Arc<dyn Clock>>,
+    /// `None` for the system clock: a breaker on it holds no clock of its own (a registry may
+    /// hold a million per-key breakers), and only a custom clock is boxed.
+    clock: RwLock<Option<Box<Installed>>>,
+}
+
+#[derive(Debug)]
+struct Installed {
+    clock: Arc<dyn Clock>,
+    /// The clock's reading, in nanoseconds, when the breaker took it.
+    origin: u64,
+    /// The last reading the breaker counts, from `origin`: the end of its time, or sooner if
+    /// the clock's own range (`u64::MAX` nanoseconds) ends sooner. A clock taken at the very
+    /// end of its range (a `ManualClock` advanced by `Duration::MAX`, then installed again)
+    /// cannot move: every deadline on it is then already reached, rather than never.
+    end: u64,
+}
+
+impl Installed {
+    fn new(clock: Arc<dyn Clock>) -> Self {
+        let origin = saturating_nanos(clock.now());
+        Installed {
+            end: END_OF_TIME_NS.min(u64::MAX - origin),
+            origin,
+            clock,
+        }
+    }
 }
 
 impl BreakerClock {
     pub(crate) fn new(clock: Option<Arc<dyn Clock>>) -> Self {
-        let custom = clock.is_some();
         BreakerClock {
-            custom: AtomicBool::new(custom),
-            clock: RwLock::new(clock.unwrap_or_else(system_clock)),
+            custom: AtomicBool::new(clock.is_some()),
+            clock: RwLock::new(clock.map(|clock| Box::new(Installed::new(clock)))),
         }
     }
 
-    /// Installs another clock; returns whether it differs from the one held.
+    /// Installs another clock; returns whether it differs from the one held. The same clock
+    /// keeps its origin.
     pub(crate) fn replace(&self, clock: Option<Arc<dyn Clock>>) -> bool {
         let mut held = self.clock.write();
-        let changed = match &clock {
-            Some(new) => !Arc::ptr_eq(new, &held),
-            None => self.custom.load(Ordering::Relaxed),
+        let changed = match (&clock, &*held) {
+            (Some(new), Some(old)) => !Arc::ptr_eq(new, &old.clock),
+            (new, old) => new.is_some() != old.is_some(),
         };
-        self.custom.store(clock.is_some(), Ordering::Relaxed);
-        *held = clock.unwrap_or_else(system_clock);
+        if changed {
+            self.custom.store(clock.is_some(), Ordering::Relaxed);
+            *held = clock.map(|clock| Box::new(Installed::new(clock)));
+        }
         changed
     }
 
-    fn now_nanos(&self) -> u64 {
+    /// Nanoseconds since the breaker took its clock, at most the end of its time; and that end.
+    fn reading(&self) -> (u64, u64) {
         if self.custom.load(Ordering::Relaxed) {
-            saturating_nanos(self.clock.read().now())
-        } else {
-            system::precise_nanos()
+            // Swapped back to the system clock since the flag was read: fall through to it.
+            if let Some(held) = self.clock.read().as_deref() {
+                let now = saturating_nanos(held.clock.now()).saturating_sub(held.origin);
+                return (now.min(held.end), held.end);
+            }
         }
+        (system::precise_nanos().min(END_OF_TIME_NS), END_OF_TIME_NS)
+    }
+
+    fn now_nanos(&self) -> u64 {
+        self.reading().0
+    }
+
+    /// The current time in whole milliseconds, rounded up: a start kept this way is never
+    /// earlier than the reading.
+    pub(crate) fn now_ms_rounded_up(&self) -> u64 {
+        self.now_nanos().div_ceil(NANOS_PER_MS)
+    }
+
+    /// Whether the clock has reached `at_ns` (a time past the end of the breaker's time is
+    /// reached at the end). For the system clock the coarse clock answers "not yet" while even
+    /// its latest possible reading is before `at_ns`, without a precise read.
+    pub(crate) fn reached(&self, at_ns: u64) -> bool {
+        if !self.custom.load(Ordering::Relaxed) {
+            let (coarse, slack) = system::coarse_nanos();
+            if coarse.saturating_add(slack) < at_ns.min(END_OF_TIME_NS) {
+                return false;
+            }
+        }
+        let (now, end) = self.reading();
+        now >= at_ns.min(end)
     }
 
     /// The current time in whole milliseconds, rounded down.
@@ -72,8 +130,11 @@ impl BreakerClock {
     }
 
     /// The deadline `timeout` from now, to the nanosecond, split as the state word keeps it.
+    /// Within `timeout` of the end of the breaker's time, the deadline is the end: an Open
+    /// period that would outlast the clock ends when the clock stops, rather than never.
     pub(crate) fn deadline(&self, timeout: Duration) -> Deadline {
-        let at = self.now_nanos().saturating_add(saturating_nanos(timeout));
+        let (now, end) = self.reading();
+        let at = now.saturating_add(saturating_nanos(timeout)).min(end);
         let early = (NANOS_PER_MS - at % NANOS_PER_MS) % NANOS_PER_MS;
         Deadline {
             ms: at.div_ceil(NANOS_PER_MS),
@@ -100,12 +161,24 @@ impl BreakerClock {
     ) -> Option<u64> {
         if !self.custom.load(Ordering::Relaxed) {
             let (coarse, slack) = system::coarse_nanos();
-            if remaining(coarse.saturating_add(slack) / NANOS_PER_MS).is_some_and(|ms| ms > 1) {
+            // Past the end of time (17 years of uptime) the precise path below decides.
+            if coarse.saturating_add(slack) < END_OF_TIME_NS
+                && remaining(coarse.saturating_add(slack) / NANOS_PER_MS).is_some_and(|ms| ms > 1)
+            {
                 let now_ms = coarse / NANOS_PER_MS;
                 let left_ms = remaining(now_ms).unwrap_or(0);
                 return Some((left_ms * NANOS_PER_MS).saturating_sub(coarse % NANOS_PER_MS));
             }
         }
+        self.precise_nanos_left(remaining, early_ns)
+    }
+
+    /// [`nanos_left`](Self::nanos_left) on the precise clock alone.
+    pub(crate) fn precise_nanos_left(
+        &self,
+        remaining: impl Fn(u64) -> Option<u64>,
+        early_ns: impl FnOnce() -> u64,
+    ) -> Option<u64> {
         let now = self.now_nanos();
         let left_ms = remaining(now / NANOS_PER_MS)?;
         // To the nanosecond: to the deadline's millisecond, less the part of it after the
@@ -126,10 +199,11 @@ impl BreakerClock {
     /// clock, which is all a health report needs and costs a quarter of a precise read.
     pub(crate) fn system_time(&self) -> SystemTime {
         if self.custom.load(Ordering::Relaxed) {
-            self.clock.read().system_time()
-        } else {
-            system::wall_coarse()
+            if let Some(held) = self.clock.read().as_deref() {
+                return held.clock.system_time();
+            }
         }
+        system::wall_coarse()
     }
 }
 
@@ -168,16 +242,52 @@ mod tests {
     }
 
     #[test]
-    fn a_deadline_at_the_end_of_time_does_not_overflow() {
+    fn a_deadline_at_the_end_of_time_is_the_end_of_time() {
         let manual = ManualClock::new();
         let clock = BreakerClock::new(Some(Arc::new(manual.clone())));
         manual.advance(Duration::MAX);
+        assert_eq!(clock.now_ms(), END_OF_TIME_MS);
         let deadline = clock.deadline(Duration::from_secs(1));
-        assert_eq!(deadline.ms, u64::MAX.div_ceil(NANOS_PER_MS));
         assert_eq!(
-            u64::from(deadline.early_ns),
-            NANOS_PER_MS - u64::MAX % NANOS_PER_MS
+            deadline,
+            Deadline {
+                ms: END_OF_TIME_MS,
+                early_ns: 0
+            }
         );
+        assert_eq!(
+            clock.time_left(deadline),
+            None,
+            "the clock has stopped there"
+        );
+    }
+
+    #[test]
+    fn readings_count_from_when_the_breaker_took_the_clock() {
+        let manual = ManualClock::new();
+        // A clock reading the time since 1970 is past 2^40 ms already.
+        manual.advance(Duration::from_secs(56 * 365 * 24 * 3600));
+        let clock = BreakerClock::new(Some(Arc::new(manual.clone())));
+        assert_eq!(clock.now_ms(), 0);
+        manual.advance(Duration::from_millis(1500));
+        assert_eq!(clock.now_ms(), 1500);
+        let held: Arc<dyn Clock> = Arc::new(manual.clone());
+        assert!(clock.replace(Some(held.clone())));
+        assert_eq!(clock.now_ms(), 0, "another clock, another origin");
+        manual.advance(Duration::from_millis(7));
+        assert!(!clock.replace(Some(held)));
+        assert_eq!(clock.now_ms(), 7, "the same clock keeps its origin");
+    }
+
+    #[test]
+    fn a_clock_taken_at_the_end_of_its_range_has_every_deadline_reached() {
+        let manual = ManualClock::new();
+        manual.advance(Duration::MAX);
+        let clock = BreakerClock::new(Some(Arc::new(manual)));
+        let deadline = clock.deadline(Duration::from_secs(60));
+        assert_eq!(deadline, Deadline { ms: 0, early_ns: 0 });
+        assert_eq!(clock.time_left(deadline), None);
+        assert!(clock.reached(u64::MAX));
     }
 
     #[test]

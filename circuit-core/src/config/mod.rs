@@ -44,7 +44,8 @@ macro_rules! typed_settings {
         /// The settings of one breaker.
         ///
         /// `Config::default()` holds the defaults of the design: `failure_threshold` 5,
-        /// `success_threshold` 3, `recovery_timeout` 60 s, `half_open_max_calls` 3, system clock
+        /// `success_threshold` 3, `recovery_timeout` 60 s, `half_open_max_calls` 3, and
+        /// `half_open_max_wait` 120 s, system clock
         /// (the table of [`Setting`] gives each one's default and limits).
         ///
         /// ```
@@ -79,6 +80,12 @@ macro_rules! typed_settings {
                 match setting {
                     $(Setting::$variant => Value::from(self.$field),)*
                 }
+            }
+
+            /// Whether this is `Config::default()`: every setting at its default, system clock.
+            pub(crate) fn is_default(&self) -> bool {
+                self.clock.is_none()
+                    && Setting::ALL.iter().all(|&s| self.value(s) == s.default_value())
             }
 
             /// Gives `setting` the value `value`, unchecked ([`ConfigBuilder::build`] checks
@@ -144,6 +151,14 @@ typed_settings! {
     RecoveryTimeout => recovery_timeout: Duration,
         "How long the breaker stays Open before it lets trial calls through (kept to the \
          millisecond, rounded up).";
+    HalfOpenMaxWait => half_open_max_wait: Duration,
+        "How long a HalfOpen period whose trial slots are all taken may go undecided before \
+         the breaker opens again (from the start of the period, kept to the millisecond, \
+         rounded up): trial calls that never report (a permit forgotten, a future never \
+         completed) cannot hold the breaker HalfOpen for longer. While a slot is free the \
+         breaker is not held: the next call is a trial that can decide. Default 120 s, longer \
+         than the request timeouts clients commonly default to (30 s to 100 s), so that a \
+         slow but real trial is not cut off.";
 }
 
 impl Config {

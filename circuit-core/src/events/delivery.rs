@@ -19,12 +19,14 @@ type Listener = Arc<dyn Fn(&Transition) + Send + Sync>;
 
 /// The listeners of one breaker and the transitions waiting for them.
 pub(crate) struct Events {
-    /// Copy-on-write, so delivery clones one `Arc` and holds no lock while listeners run.
-    listeners: Mutex<Arc<Vec<Listener>>>,
+    /// One lock for the listeners and the queue, which keeps an idle breaker a word smaller
+    /// than two would; it is never held while a listener runs.
     queue: Mutex<Queue>,
 }
 
 struct Queue {
+    /// Copy-on-write, so delivery clones one `Arc` and holds no lock while listeners run.
+    listeners: Arc<Vec<Listener>>,
     /// The epoch of the next transition to deliver.
     next: u32,
     /// Transitions whose turn has not come; `None` marks an epoch with nothing to deliver
@@ -45,8 +47,8 @@ fn no_listeners() -> Arc<Vec<Listener>> {
 impl Events {
     pub(crate) fn new() -> Self {
         Events {
-            listeners: Mutex::new(no_listeners()),
             queue: Mutex::new(Queue {
+                listeners: no_listeners(),
                 next: 1,
                 waiting: Vec::new(),
                 delivering: false,
@@ -55,10 +57,10 @@ impl Events {
     }
 
     pub(crate) fn subscribe(&self, listener: Listener) {
-        let mut listeners = self.listeners.lock();
-        let mut updated = Vec::clone(&listeners);
+        let mut queue = self.queue.lock();
+        let mut updated = Vec::clone(&queue.listeners);
         updated.push(listener);
-        *listeners = Arc::new(updated);
+        queue.listeners = Arc::new(updated);
     }
 
     /// Hands the transition that moved the state word to `epoch` to the listeners, after every
@@ -94,20 +96,36 @@ impl Events {
     }
 
     fn deliver(&self, transition: &Transition) {
-        // Logged here, once per transition and in order, rather than on the call path.
+        // Logged here, once per transition and in order, rather than on the call path. A
+        // subscriber that panics is contained like a listener.
         #[cfg(feature = "tracing")]
-        crate::events::trace::transition(transition);
-        let listeners = Arc::clone(&self.listeners.lock());
+        contain(|| crate::events::trace::transition(transition));
+        let listeners = Arc::clone(&self.queue.lock().listeners);
         for listener in listeners.iter() {
             // A listener that panics must not stop the others nor poison the breaker; its panic
             // has already been reported by the panic hook.
-            let _ = catch_unwind(AssertUnwindSafe(|| listener(transition)));
+            contain(|| listener(transition));
         }
     }
 
     /// The number of listeners registered.
     pub(crate) fn listener_count(&self) -> usize {
-        self.listeners.lock().len()
+        self.queue.lock().listeners.len()
+    }
+}
+
+/// Runs `f`, containing a panic: neither its unwinding nor its payload's reaches the caller.
+///
+/// Dropping a payload runs its `Drop`, which may panic too (a listener can panic with any
+/// value); that drop therefore runs under `catch_unwind` as well, and the payload of such a
+/// second panic is leaked rather than dropped, since its `Drop` may do the same again. A leak
+/// of one box per doubly-panicking listener call beats a panic escaping into `call()` with the
+/// delivery flag left set, which silenced every later transition.
+fn contain(f: impl FnOnce()) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+        if let Err(second) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            std::mem::forget(second);
+        }
     }
 }
 

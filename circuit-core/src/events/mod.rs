@@ -43,6 +43,10 @@ pub enum Reason {
     RecoveryTimeout,
     /// HalfOpen to Open: a trial call failed.
     TrialFailed,
+    /// HalfOpen to Open: every trial slot was taken and no trial decided the period within
+    /// [`half_open_max_wait`](crate::Config::half_open_max_wait) (trials that never report,
+    /// or report too late).
+    HalfOpenMaxWait,
     /// HalfOpen to Closed: this many trial calls succeeded.
     TrialsSucceeded(u32),
     /// [`force_open`](crate::CircuitBreaker::force_open) was called.
@@ -60,6 +64,7 @@ impl fmt::Display for Reason {
             Reason::FailureThreshold(n) => write!(f, "after {n} consecutive failures"),
             Reason::RecoveryTimeout => f.write_str("after the recovery timeout"),
             Reason::TrialFailed => f.write_str("after a trial call failed"),
+            Reason::HalfOpenMaxWait => f.write_str("after no trial call decided in time"),
             Reason::TrialsSucceeded(1) => f.write_str("after a successful trial call"),
             Reason::TrialsSucceeded(n) => write!(f, "after {n} successful trial calls"),
             Reason::ForcedOpen => f.write_str("by force_open"),

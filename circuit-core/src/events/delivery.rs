@@ -117,17 +117,28 @@ impl Events {
 /// Runs `f`, containing a panic: neither its unwinding nor its payload's reaches the caller.
 ///
 /// Dropping a payload runs its `Drop`, which may panic too (a listener can panic with any
-/// value); that drop therefore runs under `catch_unwind` as well, and the payload of such a
-/// second panic is leaked rather than dropped, since its `Drop` may do the same again. A leak
-/// of one box per doubly-panicking listener call beats a panic escaping into `call()` with the
-/// delivery flag left set, which silenced every later transition.
+/// value); that drop therefore runs under `catch_unwind` as well, and so does the drop of the
+/// payload that panic carries, and so on. The usual second payload is a message whose drop
+/// cannot panic, so the chain ends there and nothing leaks. Only a chain of payloads that keep
+/// panicking as they drop is cut after [`MAX_DROP_PANICS`] and its last payload leaked: a leak
+/// beats a panic escaping into `call()` with the delivery flag left set, which silenced every
+/// later transition.
 fn contain(f: impl FnOnce()) {
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
-        if let Err(second) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-            std::mem::forget(second);
+    let Err(mut payload) = catch_unwind(AssertUnwindSafe(f)) else {
+        return;
+    };
+    for _ in 0..MAX_DROP_PANICS {
+        match catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            Ok(()) => return,
+            Err(next) => payload = next,
         }
     }
+    std::mem::forget(payload);
 }
+
+/// How many panics in a row, each raised by dropping the previous one's payload, are dropped
+/// before the last payload is leaked instead.
+const MAX_DROP_PANICS: usize = 8;
 
 impl fmt::Debug for Events {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -121,7 +121,10 @@ pub use report::prometheus;
 pub mod axum;
 #[cfg(feature = "sqlx")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
-pub mod sqlx; // which sqlx errors are the database failing, and which its answers // a rejection as a 503 response; health and metrics handlers
+pub mod sqlx;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower; // breakers as tower middleware: a layer per breaker, a layer per request key // which sqlx errors are the database failing, and which its answers // a rejection as a 503 response; health and metrics handlers
 
 /// What the `#[circuit_breaker]` expansion names. Not public API: it changes without notice.
 #[doc(hidden)]

@@ -91,6 +91,21 @@ impl HeldPermit {
         self.permit.failure();
     }
 
+    /// Awaits `future` with the permit set to count a failure while it is polled (a panic
+    /// there) and nothing between polls (the caller dropped the call). For `async` code that
+    /// cannot use [`ResponseFuture`](super::ResponseFuture).
+    #[cfg_attr(not(feature = "reqwest"), allow(dead_code))]
+    pub(crate) async fn guard<F: std::future::Future>(&mut self, future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        std::future::poll_fn(|cx| {
+            self.fail_if_dropped(true);
+            let poll = future.as_mut().poll(cx);
+            self.fail_if_dropped(false);
+            poll
+        })
+        .await
+    }
+
     /// An outcome that counts as nothing: the trial slot, if any, goes back.
     pub(crate) fn ignore(mut self) {
         self.fail_if_dropped(false);

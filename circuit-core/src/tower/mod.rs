@@ -29,7 +29,7 @@
 
 mod classify;
 mod future;
-mod held;
+pub(crate) mod held;
 mod keyed;
 mod layer;
 mod rejection;

@@ -51,18 +51,24 @@ impl Service<u64> for Even {
 }
 
 /// One call the tower way, every future polled with a no-op waker: ready, call, poll to the
-/// end. Every peer's futures here finish on their first poll.
+/// end. A `Pending` is polled again at once (tower-resilience's lock answers `Pending` while
+/// another thread holds it), so contention costs what spinning on it costs.
 #[inline(always)]
 fn once<S: Service<u64>>(service: &mut S, n: u64) -> Result<S::Response, S::Error> {
     let mut cx = Context::from_waker(Waker::noop());
-    match service.poll_ready(&mut cx) {
-        Poll::Ready(Ok(())) => {}
-        Poll::Ready(Err(e)) => return Err(e),
-        Poll::Pending => panic!("the service is always ready"),
+    loop {
+        match service.poll_ready(&mut cx) {
+            Poll::Ready(Ok(())) => break,
+            Poll::Ready(Err(e)) => return Err(e),
+            Poll::Pending => std::hint::spin_loop(),
+        }
     }
-    match pin!(service.call(n)).poll(&mut cx) {
-        Poll::Ready(out) => out,
-        Poll::Pending => panic!("the inner service answers at once"),
+    let mut future = pin!(service.call(n));
+    loop {
+        match future.as_mut().poll(&mut cx) {
+            Poll::Ready(out) => return out,
+            Poll::Pending => std::hint::spin_loop(),
+        }
     }
 }
 

@@ -240,6 +240,7 @@ fn poll_ready_passes_the_inner_readiness_through_and_holds_no_permit() {
 enum Stuck {
     Forever,
     Panics,
+    PanicsInCall,
 }
 
 impl Service<http::Request<()>> for Stuck {
@@ -255,6 +256,7 @@ impl Service<http::Request<()>> for Stuck {
         match self {
             Stuck::Forever => Box::pin(pending()),
             Stuck::Panics => Box::pin(async { panic!("{DELIBERATE}: the inner future") }),
+            Stuck::PanicsInCall => panic!("{DELIBERATE}: the inner call"),
         }
     }
 }
@@ -302,6 +304,16 @@ fn a_panicking_inner_future_counts_as_a_failure() {
     let mut healthy = CircuitBreakerLayer::new(breaker.clone()).layer(Upstream::default());
     assert_eq!(send(&mut healthy, "/200").unwrap().status(), 200);
     assert_eq!(breaker.state(), State::Closed);
+}
+
+#[test]
+fn a_panic_in_the_inner_call_counts_as_a_failure() {
+    quiet_deliberate_panics();
+    let (breaker, _clock) = half_open("tower-call-panic");
+    let mut service = CircuitBreakerLayer::new(breaker.clone()).layer(Stuck::PanicsInCall);
+    assert!(catch_unwind(AssertUnwindSafe(|| service.call(get("/")))).is_err());
+    assert_eq!(breaker.state(), State::Open);
+    assert_eq!(breaker.snapshot().failures, 2);
 }
 
 #[test]

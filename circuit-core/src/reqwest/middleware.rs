@@ -2,7 +2,7 @@
 //! last good response per URL.
 
 use crate::reqwest::cache::CachedResponse;
-use crate::tower::held::Breaker;
+use crate::tower::held::{fail_on_unwind, guarded, Breaker};
 use crate::tower::{Classify, Outcome, ServerErrors};
 use crate::{registry, CircuitBreaker, Config, FallbackCache, KeyedBreakers};
 use reqwest::{Method, Request, Response};
@@ -138,7 +138,7 @@ where
         let cache_key = (self.cache.is_some() && request.method() == Method::GET)
             .then(|| request.url().as_str().to_owned());
         let mut permit = match breaker.acquire() {
-            Ok(permit) => permit,
+            Ok(permit) => Some(permit),
             Err(open) => {
                 return match self.fallback(cache_key.as_ref(), breaker.get()) {
                     Some(cached) => Ok(cached),
@@ -146,14 +146,10 @@ where
                 };
             }
         };
-        let result = permit.guard(next.run(request, extensions)).await;
-        // A classifier that panics drops the permit set to count a failure.
-        permit.fail_if_dropped(true);
-        let outcome = self.classifier.classify(&result);
-        match outcome {
-            Outcome::Success => permit.success(),
-            Outcome::Failure => permit.failure(),
-            Outcome::Ignored => permit.ignore(),
+        let result = guarded(&mut permit, next.run(request, extensions)).await;
+        let outcome = fail_on_unwind(&mut permit, || self.classifier.classify(&result));
+        if let Some(permit) = permit {
+            permit.report(outcome);
         }
         if outcome == Outcome::Failure {
             if let Some(cached) = self.fallback(cache_key.as_ref(), breaker.get()) {

@@ -1,8 +1,8 @@
 //! The response future: the inner service's future, the permit it runs under, and the
 //! classifier that reports its outcome. Written by hand so that a call allocates nothing.
 
-use crate::tower::classify::{Classify, Outcome};
-use crate::tower::held::HeldPermit;
+use crate::tower::classify::Classify;
+use crate::tower::held::{fail_on_unwind, HeldPermit};
 use crate::tower::rejection::OnRejection;
 use crate::CircuitOpen;
 use pin_project_lite::pin_project;
@@ -46,11 +46,12 @@ pin_project! {
 
 impl<F, C, R> ResponseFuture<F, C, R> {
     #[inline]
-    pub(crate) fn admitted(future: F, permit: HeldPermit, classifier: C) -> Self {
+    /// `permit` is `Some`, or `None` if the inner `call` panicked (then unreachable).
+    pub(crate) fn admitted(future: F, permit: Option<HeldPermit>, classifier: C) -> Self {
         ResponseFuture {
             kind: Kind::Admitted {
                 future,
-                permit: Some(permit),
+                permit,
                 classifier,
             },
             _policy: PhantomData,
@@ -96,26 +97,15 @@ where
                 permit,
                 classifier,
             } => {
-                let held = permit
-                    .as_mut()
-                    .expect("ResponseFuture polled after it finished");
-                // A panic in the inner future unwinds with the permit set to count a failure;
-                // the future dropped between polls counts as nothing.
-                held.fail_if_dropped(true);
-                let result = match future.poll(cx) {
+                assert!(permit.is_some(), "ResponseFuture polled after it finished");
+                // A panic in the inner future or the classifier counts as a failure; the
+                // future dropped between polls leaves the permit to count as nothing.
+                let result = match fail_on_unwind(permit, || future.poll(cx)) {
                     Poll::Ready(result) => result,
-                    Poll::Pending => {
-                        held.fail_if_dropped(false);
-                        return Poll::Pending;
-                    }
+                    Poll::Pending => return Poll::Pending,
                 };
-                let held = permit.take().expect("taken once");
-                // Still set to count a failure: a classifier that panics drops `held` so.
-                match classifier.classify(&result) {
-                    Outcome::Success => held.success(),
-                    Outcome::Failure => held.failure(),
-                    Outcome::Ignored => held.ignore(),
-                }
+                let outcome = fail_on_unwind(permit, || classifier.classify(&result));
+                permit.take().expect("checked above").report(outcome);
                 Poll::Ready(result.map_err(R::inner))
             }
         }

@@ -3,7 +3,7 @@
 
 use crate::tower::classify::{Classify, ServerErrors};
 use crate::tower::future::ResponseFuture;
-use crate::tower::held::HeldPermit;
+use crate::tower::held::{fail_on_unwind, HeldPermit};
 use crate::tower::rejection::{OnKeyRefused, OnRejection, ReturnKeyedError};
 use crate::{KeyError, KeyedBreakers};
 use pin_project_lite::pin_project;
@@ -206,11 +206,11 @@ where
             Err(refused) => return KeyedResponseFuture::refused(refused),
         };
         let future = match HeldPermit::owning(breaker) {
-            Ok(mut permit) => {
-                permit.fail_if_dropped(true);
-                let future = self.inner.call(request);
-                permit.fail_if_dropped(false);
-                ResponseFuture::admitted(future, permit, self.classifier.clone())
+            Ok(permit) => {
+                let mut slot = Some(permit);
+                let inner = &mut self.inner;
+                let future = fail_on_unwind(&mut slot, || inner.call(request));
+                ResponseFuture::admitted(future, slot, self.classifier.clone())
             }
             Err(open) => ResponseFuture::rejected(open),
         };

@@ -2,7 +2,7 @@
 
 use crate::tower::classify::{Classify, ServerErrors};
 use crate::tower::future::ResponseFuture;
-use crate::tower::held::Breaker;
+use crate::tower::held::{fail_on_unwind, Breaker};
 use crate::tower::rejection::{OnRejection, ReturnError};
 use crate::CircuitBreaker;
 use std::fmt;
@@ -71,13 +71,13 @@ where
     #[inline]
     fn call(&mut self, request: Request) -> Self::Future {
         match self.breaker.acquire() {
-            Ok(mut permit) => {
+            Ok(permit) => {
                 // The inner `call` may run code of its own before returning its future (a
                 // `service_fn` does): a panic there counts as a failure, as it would later.
-                permit.fail_if_dropped(true);
-                let future = self.inner.call(request);
-                permit.fail_if_dropped(false);
-                ResponseFuture::admitted(future, permit, self.classifier.clone())
+                let mut slot = Some(permit);
+                let inner = &mut self.inner;
+                let future = fail_on_unwind(&mut slot, || inner.call(request));
+                ResponseFuture::admitted(future, slot, self.classifier.clone())
             }
             Err(open) => ResponseFuture::rejected(open),
         }

@@ -138,7 +138,7 @@ where
         let cache_key = (self.cache.is_some() && request.method() == Method::GET)
             .then(|| request.url().as_str().to_owned());
         let mut permit = match breaker.acquire() {
-            Ok(permit) => Some(permit),
+            Ok(permit) => permit,
             Err(open) => {
                 return match self.fallback(cache_key.as_ref(), breaker.get()) {
                     Some(cached) => Ok(cached),
@@ -148,9 +148,7 @@ where
         };
         let result = guarded(&mut permit, next.run(request, extensions)).await;
         let outcome = fail_on_unwind(&mut permit, || self.classifier.classify(&result));
-        if let Some(permit) = permit {
-            permit.report(outcome);
-        }
+        permit.report(outcome);
         if outcome == Outcome::Failure {
             if let Some(cached) = self.fallback(cache_key.as_ref(), breaker.get()) {
                 return Ok(cached);

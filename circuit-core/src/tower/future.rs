@@ -29,25 +29,25 @@ pin_project! {
 
 pin_project! {
     #[project = KindProj]
+    #[project_replace = KindReplace]
     enum Kind<F, C> {
         Admitted {
             #[pin]
             future: F,
-            // `None` once the outcome is reported.
-            permit: Option<HeldPermit>,
+            permit: HeldPermit,
             classifier: C,
         },
         Rejected {
-            // `None` once returned.
-            open: Option<CircuitOpen>,
+            open: CircuitOpen,
         },
+        // Finished: the permit reported, or the rejection returned.
+        Done,
     }
 }
 
 impl<F, C, R> ResponseFuture<F, C, R> {
     #[inline]
-    /// `permit` is `Some`, or `None` if the inner `call` panicked (then unreachable).
-    pub(crate) fn admitted(future: F, permit: Option<HeldPermit>, classifier: C) -> Self {
+    pub(crate) fn admitted(future: F, permit: HeldPermit, classifier: C) -> Self {
         ResponseFuture {
             kind: Kind::Admitted {
                 future,
@@ -61,7 +61,7 @@ impl<F, C, R> ResponseFuture<F, C, R> {
     #[inline]
     pub(crate) fn rejected(open: CircuitOpen) -> Self {
         ResponseFuture {
-            kind: Kind::Rejected { open: Some(open) },
+            kind: Kind::Rejected { open },
             _policy: PhantomData,
         }
     }
@@ -69,7 +69,7 @@ impl<F, C, R> ResponseFuture<F, C, R> {
     /// A future that must not be polled: it stands in for one that never started.
     pub(crate) fn unused() -> Self {
         ResponseFuture {
-            kind: Kind::Rejected { open: None },
+            kind: Kind::Done,
             _policy: PhantomData,
         }
     }
@@ -85,19 +85,13 @@ where
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().kind.project() {
-            KindProj::Rejected { open } => {
-                let open = open
-                    .take()
-                    .expect("ResponseFuture polled after it finished");
-                Poll::Ready(R::rejected(open))
-            }
+        let mut kind = self.project().kind;
+        let outcome = match kind.as_mut().project() {
             KindProj::Admitted {
                 future,
                 permit,
                 classifier,
             } => {
-                assert!(permit.is_some(), "ResponseFuture polled after it finished");
                 // A panic in the inner future or the classifier counts as a failure; the
                 // future dropped between polls leaves the permit to count as nothing.
                 let result = match fail_on_unwind(permit, || future.poll(cx)) {
@@ -105,24 +99,30 @@ where
                     Poll::Pending => return Poll::Pending,
                 };
                 let outcome = fail_on_unwind(permit, || classifier.classify(&result));
-                permit.take().expect("checked above").report(outcome);
+                Some((result, outcome))
+            }
+            KindProj::Rejected { .. } | KindProj::Done => None,
+        };
+        // Moves the permit (or the rejection) out, leaving `Done`.
+        match (kind.project_replace(Kind::Done), outcome) {
+            (KindReplace::Admitted { permit, .. }, Some((result, outcome))) => {
+                permit.report(outcome);
                 Poll::Ready(result.map_err(R::inner))
             }
+            (KindReplace::Rejected { open }, _) => Poll::Ready(R::rejected(open)),
+            _ => panic!("ResponseFuture polled after it finished"),
         }
     }
 }
 
 impl<F, C, R> fmt::Debug for ResponseFuture<F, C, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("ResponseFuture");
         match &self.kind {
-            Kind::Admitted { permit, .. } => f
-                .debug_struct("ResponseFuture")
-                .field("permit", permit)
-                .finish_non_exhaustive(),
-            Kind::Rejected { open } => f
-                .debug_struct("ResponseFuture")
-                .field("rejected", open)
-                .finish(),
-        }
+            Kind::Admitted { permit, .. } => d.field("permit", permit),
+            Kind::Rejected { open } => d.field("rejected", open),
+            Kind::Done => d.field("done", &true),
+        };
+        d.finish_non_exhaustive()
     }
 }

@@ -206,11 +206,10 @@ where
             Err(refused) => return KeyedResponseFuture::refused(refused),
         };
         let future = match HeldPermit::owning(breaker) {
-            Ok(permit) => {
-                let mut slot = Some(permit);
+            Ok(mut permit) => {
                 let inner = &mut self.inner;
-                let future = fail_on_unwind(&mut slot, || inner.call(request));
-                ResponseFuture::admitted(future, slot, self.classifier.clone())
+                let future = fail_on_unwind(&mut permit, || inner.call(request));
+                ResponseFuture::admitted(future, permit, self.classifier.clone())
             }
             Err(open) => ResponseFuture::rejected(open),
         };

@@ -71,13 +71,12 @@ where
     #[inline]
     fn call(&mut self, request: Request) -> Self::Future {
         match self.breaker.acquire() {
-            Ok(permit) => {
+            Ok(mut permit) => {
                 // The inner `call` may run code of its own before returning its future (a
                 // `service_fn` does): a panic there counts as a failure, as it would later.
-                let mut slot = Some(permit);
                 let inner = &mut self.inner;
-                let future = fail_on_unwind(&mut slot, || inner.call(request));
-                ResponseFuture::admitted(future, slot, self.classifier.clone())
+                let future = fail_on_unwind(&mut permit, || inner.call(request));
+                ResponseFuture::admitted(future, permit, self.classifier.clone())
             }
             Err(open) => ResponseFuture::rejected(open),
         }

@@ -1,251 +1,270 @@
-//! The seed design's resilient HTTP client: one breaker per downstream service, taken from the
-//! registry by service name, and the last good response per URL served while a service is down.
+//! The design's resilient HTTP client on reqwest: a `ServiceRegistry` of downstream services
+//! (users, products, orders, payments) whose URLs come from configuration, and a
+//! `ResilientHttpClient` that sends every request through its service's circuit breaker
+//! (`circuit_core::reqwest::CircuitBreakerMiddleware`) and serves the last good response per
+//! URL while a service is down.
 //!
-//! Two small HTTP servers run on 127.0.0.1 (std only, no HTTP crate): `users` stays healthy,
-//! `orders` answers 503 for a while and then recovers. The `orders` breaker opens while the
-//! `users` one stays closed, and the health report shows both. The servers stop by themselves
-//! when the example ends. Run it with `cargo run --example http_client`.
+//! The four services are real axum servers on 127.0.0.1, started here. The example kills
+//! `orders` (connections refused), makes `payments` hang (the client's timeout), asks
+//! `products` for something missing (a 404, which must not trip), restarts `orders`, and prints
+//! the health of every service as the design's report after each step.
+//!
+//! Run it with `cargo run --example http_client`. Set `SERVICE_USERS_URL` (or `_PRODUCTS_`,
+//! `_ORDERS_`, `_PAYMENTS_`) to point a service elsewhere.
 
-use circuit_core::{registry, CircuitBreaker, CircuitError, Config, FallbackCache};
-use std::fmt;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use axum::extract::State as AxumState;
+use axum::http::{StatusCode, Uri};
+use axum::Router;
+use circuit_core::reqwest::{rejection, CircuitBreakerMiddleware, ServedFromCache};
+use circuit_core::{registry, Config, FallbackCache};
+use reqwest_middleware::ClientWithMiddleware;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread;
 use std::time::Duration;
+use tokio::sync::watch;
 
-/// What a request through the client can end in.
-#[derive(Debug)]
-enum HttpError {
-    /// The service answered with this status: 4xx means it is up, 5xx that it is not.
-    Status(u16),
-    /// No answer: refused, reset, timed out.
-    Io(io::ErrorKind),
+const SERVICES: [&str; 4] = ["users", "products", "orders", "payments"];
+
+/// How long the client waits for an answer before counting the request as failed.
+const CLIENT_TIMEOUT: Duration = Duration::from_millis(500);
+/// How long a breaker stays open before it lets a trial request through.
+const RECOVERY: Duration = Duration::from_secs(2);
+
+/// The design's `ServiceRegistry`: where each service lives, from configuration.
+struct ServiceRegistry {
+    services: BTreeMap<&'static str, String>,
 }
 
-impl fmt::Display for HttpError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HttpError::Status(status) => write!(f, "HTTP {status}"),
-            HttpError::Io(kind) => write!(f, "no answer ({kind})"),
+impl ServiceRegistry {
+    /// Each service's base URL from `setting` (`SERVICE_USERS_URL` and the like).
+    fn from_config(setting: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let mut services = BTreeMap::new();
+        for service in SERVICES {
+            let key = format!("SERVICE_{}_URL", service.to_uppercase());
+            let url = setting(&key).ok_or_else(|| format!("{key} is not set"))?;
+            services.insert(service, url.trim_end_matches('/').to_owned());
         }
+        Ok(ServiceRegistry { services })
+    }
+
+    fn url(&self, service: &str, path: &str) -> String {
+        format!("{}{path}", self.services[service])
+    }
+
+    /// The design's `get_service_health`: every service's breaker, from the registry.
+    fn health(&self) -> serde_json::Value {
+        let report = registry().health_report();
+        let services: serde_json::Map<_, _> = report
+            .breakers
+            .iter()
+            .filter(|(name, _)| self.services.contains_key(name.as_str()))
+            .map(|(name, health)| {
+                (
+                    name.clone(),
+                    serde_json::json!({
+                        "status": health.state.to_string(),
+                        "failures": health.consecutive_failures,
+                        "healthy": health.healthy,
+                        "last_failure": health.last_failure.map(|t| {
+                            let ago = t.elapsed().unwrap_or_default();
+                            format!("{:.1}s ago", ago.as_secs_f64())
+                        }),
+                    }),
+                )
+            })
+            .collect();
+        serde_json::Value::Object(services)
     }
 }
 
-impl HttpError {
-    /// Whether the error says the service is down: the breaker counts only these.
-    fn is_outage(&self) -> bool {
-        match self {
-            HttpError::Status(status) => *status >= 500,
-            HttpError::Io(_) => true,
-        }
-    }
-}
-
-/// The seed's `ResilientHTTPClient`: a breaker per service, a cache per URL.
+/// The design's `ResilientHTTPClient`: one breaker per service, the last good response per URL.
 struct ResilientHttpClient {
-    config: Config,
-    cache: FallbackCache<String, String>,
+    registry: ServiceRegistry,
+    clients: BTreeMap<&'static str, ClientWithMiddleware>,
 }
 
 impl ResilientHttpClient {
-    fn new(config: Config) -> Self {
-        ResilientHttpClient {
-            config,
-            cache: FallbackCache::new(),
-        }
-    }
-
-    /// The breaker of `service`: created on first use, then the same one for every request.
-    fn circuit(&self, service: &str) -> Arc<CircuitBreaker> {
-        registry().get_or_create(service, self.config.clone())
-    }
-
-    /// GET `path` from `service` at `addr`, through that service's breaker. While the breaker
-    /// rejects, or when the service fails, the last good body for the URL is served if fresh.
-    fn get(&self, service: &str, addr: SocketAddr, path: &str) -> Result<String, String> {
-        let url = format!("http://{addr}{path}");
-        let breaker = self.circuit(service);
-        match breaker.call_with(|| http_get(addr, path), HttpError::is_outage) {
-            Ok(body) => {
-                self.cache.put(url, body.clone());
-                Ok(body)
-            }
-            Err(CircuitError::Inner(error)) if !error.is_outage() => Err(error.to_string()),
-            Err(error) => {
-                let why = match &error {
-                    CircuitError::Open(open) => open.to_string(),
-                    CircuitError::Inner(e) => e.to_string(),
-                };
-                match self.cache.get(&url) {
-                    Some(body) => {
-                        breaker.record_fallback();
-                        Ok(format!("{body} (cached; {why})"))
-                    }
-                    None => Err(why),
-                }
-            }
-        }
-    }
-}
-
-/// A minimal HTTP/1.0 GET: the status line and the body.
-fn http_get(addr: SocketAddr, path: &str) -> Result<String, HttpError> {
-    let io = |e: io::Error| HttpError::Io(e.kind());
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).map_err(io)?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(1)))
-        .map_err(io)?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").map_err(io)?;
-    let mut reader = BufReader::new(stream);
-    let mut status_line = String::new();
-    reader.read_line(&mut status_line).map_err(io)?;
-    let status: u16 = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or(HttpError::Io(io::ErrorKind::InvalidData))?;
-    let mut rest = String::new();
-    reader.read_to_string(&mut rest).map_err(io)?;
-    let body = rest.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
-    if status >= 400 {
-        return Err(HttpError::Status(status));
-    }
-    Ok(body)
-}
-
-/// A one-thread HTTP server on an ephemeral port of 127.0.0.1. It answers 503 while `down`
-/// is set, and stops once `stop` is set (woken by one last connection).
-struct Server {
-    addr: SocketAddr,
-    down: Arc<AtomicBool>,
-    stop: Arc<AtomicBool>,
-    thread: Option<thread::JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(name: &'static str) -> io::Result<Server> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let (down, stop) = (
-            Arc::new(AtomicBool::new(false)),
-            Arc::new(AtomicBool::new(false)),
-        );
-        let (d, s) = (down.clone(), stop.clone());
-        let thread = thread::spawn(move || {
-            for stream in listener.incoming() {
-                if s.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(stream) = stream {
-                    let _ = answer(stream, name, d.load(Ordering::SeqCst));
-                }
-            }
-        });
-        Ok(Server {
-            addr,
-            down,
-            stop,
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr); // wake the accept loop so it sees `stop`
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn answer(mut stream: TcpStream, name: &str, down: bool) -> io::Result<()> {
-    let mut reader = BufReader::new(&mut stream);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    // Read the headers to the blank line: closing with the request unread would reset the
-    // connection under the client's feet.
-    let mut header = String::new();
-    while reader.read_line(&mut header)? > 2 {
-        header.clear();
-    }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .to_owned();
-    let (status, body) = match (down, path.as_str()) {
-        (true, _) => (
-            "503 Service Unavailable",
-            String::from("{\"error\":\"maintenance\"}"),
-        ),
-        (false, "/missing") => ("404 Not Found", String::from("{\"error\":\"not found\"}")),
-        (false, _) => (
-            "200 OK",
-            format!("{{\"service\":\"{name}\",\"path\":\"{path}\"}}"),
-        ),
-    };
-    write!(
-        stream,
-        "HTTP/1.0 {status}\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-}
-
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let users = Server::start("users")?;
-    let orders = Server::start("orders")?;
-    let client = ResilientHttpClient::new(
-        Config::builder()
+    fn new(registry: ServiceRegistry) -> Result<Self, Box<dyn std::error::Error>> {
+        // One connection pool for every service; a breaker and a cache for each.
+        let http = reqwest::Client::builder().timeout(CLIENT_TIMEOUT).build()?;
+        let config = Config::builder()
             .failure_threshold(3)
             .success_threshold(1)
-            .recovery_timeout(Duration::from_millis(500))
-            .build()?,
-    );
-    for service in ["users", "orders"] {
-        client
-            .circuit(service)
+            .recovery_timeout(RECOVERY)
+            .build()?;
+        let clients = SERVICES
+            .iter()
+            .map(|&service| {
+                let breaker = CircuitBreakerMiddleware::named_with(service, config.clone())
+                    .fallback_cache(FallbackCache::new()); // 300 s per URL, the defaults
+                let client = reqwest_middleware::ClientBuilder::new(http.clone())
+                    .with(breaker)
+                    .build();
+                (service, client)
+            })
+            .collect();
+        Ok(ResilientHttpClient { registry, clients })
+    }
+
+    /// GET `path` of `service`, said in one line.
+    async fn get(&self, service: &str, path: &str) -> String {
+        let url = self.registry.url(service, path);
+        match self.clients[service].get(&url).send().await {
+            Ok(response) => {
+                let cached = response.extensions().get::<ServedFromCache>().is_some();
+                let status = response.status();
+                let body = response.text().await.unwrap_or_default();
+                let from = if cached {
+                    " (last good answer, cached)"
+                } else {
+                    ""
+                };
+                format!("{status} {body:?}{from}")
+            }
+            Err(error) => match rejection(&error) {
+                Some(open) => format!("rejected: {open}"),
+                None if error.is_timeout() => "failed: timed out".to_owned(),
+                None if error.is_connect() => "failed: connection refused".to_owned(),
+                None => format!("failed: {error}"),
+            },
+        }
+    }
+
+    async fn show(&self, service: &str, path: &str) {
+        println!("  GET {service}{path} -> {}", self.get(service, path).await);
+    }
+
+    fn report(&self) {
+        let health = serde_json::to_string_pretty(&self.registry.health()).unwrap();
+        println!("  health:\n    {}", health.replace('\n', "\n    "));
+    }
+}
+
+/// One upstream service: an axum server on 127.0.0.1 that can hang, be killed and restarted.
+struct Upstream {
+    name: &'static str,
+    addr: SocketAddr,
+    hang: Arc<AtomicBool>,
+    stop: Option<watch::Sender<bool>>,
+}
+
+impl Upstream {
+    async fn start(name: &'static str) -> std::io::Result<Upstream> {
+        let mut upstream = Upstream {
+            name,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            hang: Arc::new(AtomicBool::new(false)),
+            stop: None,
+        };
+        upstream.restart().await?;
+        Ok(upstream)
+    }
+
+    /// Serves again, on the same port once it has one.
+    async fn restart(&mut self) -> std::io::Result<()> {
+        let listener = tokio::net::TcpListener::bind(self.addr).await?;
+        self.addr = listener.local_addr()?;
+        let (stop, mut stopping) = watch::channel(false);
+        let state = (self.name, self.hang.clone(), stopping.clone());
+        let app = Router::new().fallback(answer).with_state(state);
+        tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            };
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await;
+        });
+        self.stop = Some(stop);
+        Ok(())
+    }
+
+    /// Kills the server: its port refuses connections until [`restart`](Self::restart).
+    fn kill(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(true);
+        }
+    }
+}
+
+type UpstreamState = (&'static str, Arc<AtomicBool>, watch::Receiver<bool>);
+
+async fn answer(
+    AxumState((name, hang, mut stopping)): AxumState<UpstreamState>,
+    uri: Uri,
+) -> (StatusCode, String) {
+    if hang.load(Ordering::SeqCst) {
+        // Answers only when the server stops: the client gives up long before.
+        let _ = stopping.wait_for(|stop| *stop).await;
+    }
+    match uri.path().rsplit('/').next() {
+        Some("missing") => (StatusCode::NOT_FOUND, format!("no such {name}")),
+        Some(id) => (StatusCode::OK, format!("{name} #{id}")),
+        None => (StatusCode::OK, name.to_owned()),
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut upstreams = BTreeMap::new();
+    for service in SERVICES {
+        upstreams.insert(service, Upstream::start(service).await?);
+    }
+    // Configuration: the environment, else the servers started above.
+    let services = ServiceRegistry::from_config(|key| {
+        std::env::var(key).ok().or_else(|| {
+            let service = key.strip_prefix("SERVICE_")?.strip_suffix("_URL")?;
+            let upstream = upstreams.get(service.to_lowercase().as_str())?;
+            Some(format!("http://{}", upstream.addr))
+        })
+    })?;
+    for (service, url) in &services.services {
+        println!("{service:<9} {url}");
+    }
+    let client = ResilientHttpClient::new(services)?;
+    for service in SERVICES {
+        registry()
+            .lookup(service)
+            .expect("made by the client")
             .on_state_change(|t| println!("    [transition] {t}"));
     }
-    let show = |service: &str, addr, path: &str| {
-        println!(
-            "  GET {service}{path} -> {:?}",
-            client.get(service, addr, path)
-        );
-    };
 
-    println!("1. both services are up");
-    show("users", users.addr, "/users/1");
-    show("orders", orders.addr, "/orders/7");
-    show("users", users.addr, "/missing"); // a 404: the service answered, nothing trips
-
-    println!("2. orders goes down for maintenance; users stays up");
-    orders.down.store(true, Ordering::SeqCst);
-    for path in [
-        "/orders/7",
-        "/orders/8",
-        "/orders/7",
-        "/orders/7",
-        "/orders/8",
-    ] {
-        show("orders", orders.addr, path);
+    println!("\n1. every service is up");
+    for service in SERVICES {
+        client.show(service, &format!("/{service}/7")).await;
     }
-    show("users", users.addr, "/users/2");
+    client.show("products", "/products/missing").await; // a 404: the service answered
 
-    println!("3. orders recovers; its breaker lets a trial through after the timeout");
-    orders.down.store(false, Ordering::SeqCst);
-    thread::sleep(Duration::from_millis(600));
-    show("orders", orders.addr, "/orders/9");
+    println!("\n2. orders is killed; payments hangs; products has nothing for a missing id");
+    upstreams.get_mut("orders").unwrap().kill();
+    upstreams["payments"].hang.store(true, Ordering::SeqCst);
+    for _ in 0..4 {
+        client.show("orders", "/orders/7").await; // seen before: its last good answer
+    }
+    client.show("orders", "/orders/8").await; // never seen: nothing to serve
+    for _ in 0..2 {
+        client.show("payments", "/payments/7").await;
+    }
+    for _ in 0..4 {
+        client.show("products", "/products/missing").await;
+    }
+    client.show("users", "/users/8").await;
+    client.report();
 
-    println!("4. health of every breaker");
-    for s in registry().snapshots() {
-        println!(
-            "  {:<7} {:<7} successes={} failures={} rejected={} fallbacks={}",
-            s.name, s.state, s.successes, s.failures, s.rejected, s.fallbacks
-        );
+    println!(
+        "\n3. orders is restarted, payments answers again; after {RECOVERY:?} the breakers try"
+    );
+    upstreams.get_mut("orders").unwrap().restart().await?;
+    upstreams["payments"].hang.store(false, Ordering::SeqCst);
+    tokio::time::sleep(RECOVERY + Duration::from_millis(100)).await;
+    client.show("orders", "/orders/8").await;
+    client.show("payments", "/payments/8").await;
+    client.report();
+
+    for upstream in upstreams.values_mut() {
+        upstream.kill();
     }
     Ok(())
 }

@@ -119,9 +119,15 @@ pub use report::prometheus;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub mod reqwest;
 #[cfg(feature = "sqlx")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
-pub mod sqlx; // which sqlx errors are the database failing, and which its answers // a rejection as a 503 response; health and metrics handlers
+pub mod sqlx;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower; // breakers as tower middleware: a layer per breaker, a layer per request key // a reqwest-middleware middleware: a breaker per service or host, last good responses // which sqlx errors are the database failing, and which its answers // a rejection as a 503 response; health and metrics handlers
 
 /// What the `#[circuit_breaker]` expansion names. Not public API: it changes without notice.
 #[doc(hidden)]

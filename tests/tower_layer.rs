@@ -389,7 +389,7 @@ async fn works_under_service_builder_with_any_service() {
         )
         .map_request(|n: u32| n * 2)
         .service(service_fn(|n: u32| async move {
-            if n % 4 == 0 {
+            if n.is_multiple_of(4) {
                 Ok(n)
             } else {
                 Err(format!("{n} is not a multiple of 4"))

@@ -67,7 +67,7 @@ impl Service<u64> for Even {
         Poll::Ready(Ok(()))
     }
     fn call(&mut self, n: u64) -> Self::Future {
-        ready(if n % 2 == 0 { Ok(n) } else { Err(n) })
+        ready(if n.is_multiple_of(2) { Ok(n) } else { Err(n) })
     }
 }
 

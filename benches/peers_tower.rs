@@ -46,7 +46,7 @@ impl Service<u64> for Even {
 
     #[inline(never)]
     fn call(&mut self, n: u64) -> Self::Future {
-        ready(if black_box(n) % 2 == 0 { Ok(n) } else { Err(n) })
+        ready(if black_box(n).is_multiple_of(2) { Ok(n) } else { Err(n) })
     }
 }
 
@@ -242,7 +242,7 @@ fn async_service(c: &mut Criterion) {
         .build()
         .expect("a runtime");
     let inner = tower::service_fn(|n: u64| async move {
-        if black_box(n) % 2 == 0 {
+        if black_box(n).is_multiple_of(2) {
             Ok::<u64, u64>(n)
         } else {
             Err(n)

@@ -46,7 +46,11 @@ impl Service<u64> for Even {
 
     #[inline(never)]
     fn call(&mut self, n: u64) -> Self::Future {
-        ready(if black_box(n).is_multiple_of(2) { Ok(n) } else { Err(n) })
+        ready(if black_box(n).is_multiple_of(2) {
+            Ok(n)
+        } else {
+            Err(n)
+        })
     }
 }
 

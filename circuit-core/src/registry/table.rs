@@ -125,15 +125,9 @@ impl NameTable {
         self.table().find(self.hash(name), name).map(|e| &e.breaker)
     }
 
-    /// The bytes of `name` alone. `str`'s `Hash` adds a terminator byte (so that a tuple of
-    /// strings hashes apart from their concatenation), which foldhash folds in with a second
-    /// multiply after the name's own; the table hashes nothing but whole names, so the
-    /// terminator buys nothing. A name of up to 16 bytes is then one multiply.
     #[inline]
     fn hash(&self, name: &str) -> u64 {
-        let mut hasher = self.hasher.build_hasher();
-        hasher.write(name.as_bytes());
-        hasher.finish()
+        hash_name(&self.hasher, name)
     }
 
     /// Adds `breaker` under its name, which must be interned and not in the map yet.
@@ -174,11 +168,22 @@ impl NameTable {
     }
 }
 
+/// The hash of a name: its bytes alone. `str`'s `Hash` adds a terminator byte (so that a
+/// tuple of strings hashes apart from their concatenation), which foldhash folds in with a
+/// second multiply after the name's own; a table of whole names gains nothing from it. A name
+/// of up to 16 bytes is then one multiply.
+#[inline]
+pub(crate) fn hash_name(hasher: &foldhash::fast::RandomState, name: &str) -> u64 {
+    let mut hasher = hasher.build_hasher();
+    hasher.write(name.as_bytes());
+    hasher.finish()
+}
+
 /// `a == b`, without a call to the C library's `bcmp` for short names: two loads a side, as
 /// the hash reads them (overlapping when the name is shorter than 16 bytes). Service names are
 /// short; longer ones go to the library.
 #[inline]
-fn same_name(a: &str, b: &str) -> bool {
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let len = a.len();
     if len != b.len() {

@@ -38,6 +38,9 @@ RATIOS = [
     ("T8 lookup by name + call, registry().get / held Arc", "lookup/registry_get", "lookup/held_arc"),
     ("T8 lookup_or_create, 2 threads over 1 (>= 1.8)", "lookup_threads/registry_lookup_or_create/1", "lookup_threads/registry_lookup_or_create/2"),
     ("T8 registry().get, 2 threads over 1", "lookup_threads/registry_get/1", "lookup_threads/registry_get/2"),
+    ("T8 plain call, 2 threads over 1 (what the machine allowed)", "lookup_threads/plain_call/1", "lookup_threads/plain_call/2"),
+    ("T8 held Arc, 2 threads over 1", "lookup_threads/held_arc/1", "lookup_threads/held_arc/2"),
+    ("T8 KeyedBreakers::get + call / held Arc", "lookup/keyed_get", "lookup/held_arc"),
     ("T6 call_async / sync call polled the same way", "async_ready/circuit_call_async", "async_ready/circuit_call_in_async_block"),
 ]
 

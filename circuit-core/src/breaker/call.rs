@@ -3,8 +3,10 @@
 use crate::breaker::error::CircuitError;
 use crate::breaker::permit::{OnDrop, Permit};
 use crate::CircuitBreaker;
-use std::future::{poll_fn, Future};
-use std::pin::pin;
+use std::future::Future;
+use std::mem::{ManuallyDrop, MaybeUninit};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 impl CircuitBreaker {
     /// Runs `f` if the breaker admits it. `Ok` counts as a success, `Err` as a failure, and a
@@ -43,10 +45,13 @@ impl CircuitBreaker {
     /// returned future is dropped before it finishes, the call counts as nothing and gives
     /// back its half-open trial slot.
     ///
+    /// The breaker is asked when the future is first polled, not when `call_async` returns.
+    ///
     /// # Errors
     ///
     /// As [`call`](Self::call).
-    // Not an `async fn`: returning the inner future itself saves a layer of state machine.
+    // Not an `async fn`: see `CallAsync`.
+    #[inline]
     pub fn call_async<'a, T: 'a, E: 'a>(
         &'a self,
         fut: impl Future<Output = Result<T, E>> + 'a,
@@ -59,23 +64,150 @@ impl CircuitBreaker {
     /// # Errors
     ///
     /// As [`call`](Self::call).
-    pub async fn call_async_with<T, E>(
-        &self,
-        fut: impl Future<Output = Result<T, E>>,
-        is_failure: impl FnOnce(&E) -> bool,
-    ) -> Result<T, CircuitError<E>> {
-        let mut permit = self.try_acquire()?;
-        let mut fut = pin!(fut);
-        let result = poll_fn(|cx| {
-            // A panic while polling unwinds from here with the permit set to report a failure;
-            // dropping the whole future between polls drops it set to cancel.
-            permit.on_drop = OnDrop::Failure;
-            let poll = fut.as_mut().poll(cx);
-            permit.on_drop = OnDrop::Cancel;
-            poll
-        })
-        .await;
-        report(permit, result, is_failure)
+    #[inline]
+    pub fn call_async_with<'a, T: 'a, E: 'a>(
+        &'a self,
+        fut: impl Future<Output = Result<T, E>> + 'a,
+        is_failure: impl FnOnce(&E) -> bool + 'a,
+    ) -> impl Future<Output = Result<T, CircuitError<E>>> + 'a {
+        CallAsync {
+            fut,
+            breaker: self,
+            stage: Stage::Start,
+            parked: MaybeUninit::uninit(),
+            is_failure: ManuallyDrop::new(is_failure),
+        }
+    }
+}
+
+/// The future of [`CircuitBreaker::call_async_with`], written by hand rather than as an
+/// `async fn`. An executor moves a future at least once before polling it (into its task, or
+/// into `pin!`); the `async fn`'s state machine (96 bytes here, `fut` held twice, tags of one
+/// byte) was moved with 16-byte loads over the caller's narrower stores, which the processor
+/// cannot forward: the copy waited for the stores to reach the cache, and that wait cost more
+/// than the rest of the call (BENCHMARKS.md, T6). Here every field the constructor writes is
+/// a whole word, nothing on the path takes the address of a field but `fut`'s, so the
+/// compiler reads the moved future field by field; and the permit is parked only while `fut`
+/// is pending.
+struct CallAsync<'a, F, C> {
+    /// Pinned structurally: reached only through `Pin::new_unchecked` in `drive`, never moved
+    /// out, dropped in place.
+    fut: F,
+    breaker: &'a CircuitBreaker,
+    stage: Stage,
+    /// Initialised exactly while `stage` is `Parked`.
+    parked: MaybeUninit<Permit<'a>>,
+    /// Initialised until `stage` is `Done`.
+    is_failure: ManuallyDrop<C>,
+}
+
+/// Where a [`CallAsync`] is. A whole word, like its other fields (see there).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+enum Stage {
+    /// Not polled yet: the breaker has not been asked.
+    Start,
+    /// Admitted, `fut` pending: the permit waits in `parked`.
+    Parked,
+    /// `fut` is being polled, its permit on the poll's stack; seen again only if that poll
+    /// panicked (the permit then reported a failure while unwinding).
+    Polling,
+    /// Finished: the classifier has been used or dropped.
+    Done,
+}
+
+impl<'a, T, E, F, C> Future for CallAsync<'a, F, C>
+where
+    F: Future<Output = Result<T, E>>,
+    C: FnOnce(&E) -> bool,
+{
+    type Output = Result<T, CircuitError<E>>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `fut` is reached only through the `Pin` built in `drive`, never moved out;
+        // the other fields are not pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        match this.stage {
+            Stage::Start => {
+                // `try_acquire`'s fast path, repeated so that the permit stays in registers: a
+                // permit taken from `try_acquire`'s result, which its out-of-line slow path
+                // writes through memory, went through the stack with a byte store read back by
+                // a wider load, the same stall as above.
+                let w = this.breaker.load();
+                if w.is_closed() {
+                    return this.drive(Permit::new(this.breaker, w), cx);
+                }
+                match this.breaker.try_acquire() {
+                    Ok(permit) => this.drive(permit, cx),
+                    Err(open) => {
+                        this.stage = Stage::Done;
+                        // SAFETY: initialised until `Done`, which was just set.
+                        unsafe { ManuallyDrop::drop(&mut this.is_failure) };
+                        Poll::Ready(Err(open.into()))
+                    }
+                }
+            }
+            Stage::Parked => {
+                // SAFETY: initialised while `Parked`; `drive` leaves that stage at once.
+                let permit = unsafe { this.parked.assume_init_read() };
+                this.drive(permit, cx)
+            }
+            Stage::Polling | Stage::Done => {
+                panic!("`call_async` polled after it finished or panicked")
+            }
+        }
+    }
+}
+
+impl<'a, T, E, F, C> CallAsync<'a, F, C>
+where
+    F: Future<Output = Result<T, E>>,
+    C: FnOnce(&E) -> bool,
+{
+    /// Polls `fut` once under `permit`, and reports its outcome if it is ready.
+    #[inline(always)]
+    fn drive(
+        &mut self,
+        mut permit: Permit<'a>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, CircuitError<E>>> {
+        // A panic while polling unwinds from here with the permit on this stack, set to
+        // report a failure; the future, left `Polling`, then reports nothing more.
+        self.stage = Stage::Polling;
+        permit.on_drop = OnDrop::Failure;
+        // SAFETY: `self` came from a `Pin<&mut CallAsync>` and `fut` is structurally pinned.
+        let fut = unsafe { Pin::new_unchecked(&mut self.fut) };
+        match fut.poll(cx) {
+            Poll::Pending => {
+                // Dropped with the future, unreported, a parked permit cancels the call.
+                permit.on_drop = OnDrop::Cancel;
+                self.parked.write(permit);
+                self.stage = Stage::Parked;
+                Poll::Pending
+            }
+            Poll::Ready(result) => {
+                self.stage = Stage::Done;
+                // SAFETY: initialised until `Done`, which was just set.
+                let is_failure = unsafe { ManuallyDrop::take(&mut self.is_failure) };
+                Poll::Ready(report(permit, result, is_failure))
+            }
+        }
+    }
+}
+
+impl<F, C> Drop for CallAsync<'_, F, C> {
+    #[inline]
+    fn drop(&mut self) {
+        // `fut` is not touched here: the drop glue drops it in place afterwards.
+        match self.stage {
+            Stage::Done => return,
+            // SAFETY: initialised while `Parked`. Dropped unreported: the call is cancelled.
+            Stage::Parked => drop(unsafe { self.parked.assume_init_read() }),
+            Stage::Start | Stage::Polling => {}
+        }
+        // SAFETY: initialised until `Done`, and this is the last use.
+        unsafe { ManuallyDrop::drop(&mut self.is_failure) };
     }
 }
 

@@ -11,12 +11,11 @@
 //! the set and the last `Arc` and `CircuitOpen` of it are gone, its name is freed too.
 
 use crate::breaker::name::Name;
-use crate::clock::Clock;
+use crate::registry::table::{hash_name, same_name};
 use crate::{CircuitBreaker, Config, Snapshot};
 use hashbrown::HashTable;
 use parking_lot::{Mutex, RwLock};
 use std::fmt;
-use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -204,7 +203,7 @@ impl KeyedBreakers {
         if now >= self.next_sweep_ms.load(Ordering::Relaxed) {
             self.sweep_at(now, false);
         }
-        let hash = self.hasher.hash_one(key);
+        let hash = hash_name(&self.hasher, key);
         if let Some(found) = self.find(hash, key, now) {
             return Ok(found);
         }
@@ -213,10 +212,10 @@ impl KeyedBreakers {
 
     /// The breaker for `key` if the set holds one, without making one or marking it used.
     pub fn peek(&self, key: &str) -> Option<Arc<CircuitBreaker>> {
-        let hash = self.hasher.hash_one(key);
+        let hash = hash_name(&self.hasher, key);
         let shard = self.shard(hash).read();
         shard
-            .find(hash, |e| self.key_of(e) == key)
+            .find(hash, |e| same_name(self.key_of(e), key))
             .map(|e| e.breaker.clone())
     }
 
@@ -243,7 +242,7 @@ impl KeyedBreakers {
 
     fn find(&self, hash: u64, key: &str, now: u64) -> Option<Arc<CircuitBreaker>> {
         let shard = self.shard(hash).read();
-        let entry = shard.find(hash, |e| self.key_of(e) == key)?;
+        let entry = shard.find(hash, |e| same_name(self.key_of(e), key))?;
         // Written once per millisecond at most, so a hot key's lookups mostly only read.
         if entry.last_used_ms.load(Ordering::Relaxed) < now {
             entry.last_used_ms.store(now, Ordering::Relaxed);
@@ -272,7 +271,7 @@ impl KeyedBreakers {
                 breaker: breaker.clone(),
                 last_used_ms: AtomicU64::new(now),
             },
-            |e| self.hasher.hash_one(self.key_of(e)),
+            |e| hash_name(&self.hasher, self.key_of(e)),
         );
         self.len.fetch_add(1, Ordering::Relaxed);
         breaker
@@ -363,13 +362,16 @@ impl KeyedBreakers {
         }
     }
 
-    /// Milliseconds on the template's clock.
+    /// Milliseconds on the template's clock. The system clock is read coarse (its last
+    /// scheduler tick, on the same time base as the precise reading and at most a few
+    /// milliseconds behind it): idle times are whole seconds, and the precise read cost
+    /// several times the rest of a lookup.
     fn now_ms(&self) -> u64 {
-        let now = match &self.template.clock {
-            Some(clock) => clock.now(),
-            None => crate::clock::SystemClock.now(),
+        let nanos = match &self.template.clock {
+            Some(clock) => crate::clock::saturating_nanos(clock.now()),
+            None => crate::clock::system::coarse_nanos().0,
         };
-        u64::try_from(now.as_millis()).unwrap_or(u64::MAX)
+        nanos / 1_000_000
     }
 }
 

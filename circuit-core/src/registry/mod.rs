@@ -20,6 +20,7 @@ use table::{NameTable, Writer};
 /// The registry every `#[circuit_breaker]` function uses. On first use it creates every
 /// breaker that an attribute in the program declares, so a health endpoint sees them all
 /// before their first call.
+#[inline]
 pub fn registry() -> &'static Registry {
     static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
         let registry = Registry::new();
@@ -141,6 +142,7 @@ impl Registry {
     }
 
     /// The breaker named `name`, if it exists.
+    #[inline]
     pub fn get(&self, name: &str) -> Option<Arc<CircuitBreaker>> {
         self.breakers.get(name).cloned()
     }

@@ -17,7 +17,7 @@
 
 use crate::sync::{AtomicPtr, Ordering};
 use crate::CircuitBreaker;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 use std::ptr;
 use std::sync::Arc;
 
@@ -57,7 +57,7 @@ impl Table {
             // SAFETY: a published entry lives, unchanged, until the map is dropped, which
             // cannot happen while `self` is borrowed.
             let entry = unsafe { &*entry };
-            if entry.hash == hash && entry.name == name {
+            if entry.hash == hash && same_name(entry.name, name) {
                 return Some(entry);
             }
             i = (i + 1) & self.mask;
@@ -112,6 +112,7 @@ impl NameTable {
         }
     }
 
+    #[inline]
     fn table(&self) -> &Table {
         // SAFETY: the pointer is never null, and every table it ever held lives until `self`
         // is dropped (replaced tables are retired, not freed).
@@ -121,8 +122,12 @@ impl NameTable {
     /// The breaker named `name`, borrowed for as long as the map.
     #[inline]
     pub(crate) fn get(&self, name: &str) -> Option<&Arc<CircuitBreaker>> {
-        let hash = self.hasher.hash_one(name);
-        self.table().find(hash, name).map(|e| &e.breaker)
+        self.table().find(self.hash(name), name).map(|e| &e.breaker)
+    }
+
+    #[inline]
+    fn hash(&self, name: &str) -> u64 {
+        hash_name(&self.hasher, name)
     }
 
     /// Adds `breaker` under its name, which must be interned and not in the map yet.
@@ -132,7 +137,7 @@ impl NameTable {
         name: &'static str,
         breaker: Arc<CircuitBreaker>,
     ) {
-        let hash = self.hasher.hash_one(name);
+        let hash = self.hash(name);
         let entry = Box::into_raw(Box::new(Entry {
             hash,
             name,
@@ -163,6 +168,37 @@ impl NameTable {
     }
 }
 
+/// The hash of a name: its bytes alone. `str`'s `Hash` adds a terminator byte (so that a
+/// tuple of strings hashes apart from their concatenation), which foldhash folds in with a
+/// second multiply after the name's own; a table of whole names gains nothing from it. A name
+/// of up to 16 bytes is then one multiply.
+#[inline]
+pub(crate) fn hash_name(hasher: &foldhash::fast::RandomState, name: &str) -> u64 {
+    let mut hasher = hasher.build_hasher();
+    hasher.write(name.as_bytes());
+    hasher.finish()
+}
+
+/// `a == b`, without a call to the C library's `bcmp` for short names: two loads a side, as
+/// the hash reads them (overlapping when the name is shorter than 16 bytes). Service names are
+/// short; longer ones go to the library.
+#[inline]
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let len = a.len();
+    if len != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    let half = |s: &[u8], at: usize| u32::from_ne_bytes(s[at..at + 4].try_into().expect("4 bytes"));
+    match len {
+        0..=3 => a == b,
+        4..=7 => half(a, 0) == half(b, 0) && half(a, len - 4) == half(b, len - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, len - 8) == word(b, len - 8),
+        _ => a == b,
+    }
+}
+
 impl Drop for NameTable {
     fn drop(&mut self) {
         // SAFETY: `&mut self`: no reader is left. The table in use holds every entry once;
@@ -171,6 +207,35 @@ impl Drop for NameTable {
             let table = Box::from_raw(self.table.load(Ordering::Acquire));
             for entry in table.entries() {
                 drop(Box::from_raw(entry));
+            }
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::same_name;
+
+    #[test]
+    fn same_name_agrees_with_equality_at_every_length_and_position() {
+        let base: String = ('a'..='z').collect();
+        for len in 0..=base.len() {
+            let a = &base[..len];
+            assert!(same_name(a, &base[..len]), "{a:?} equals itself");
+            if len < base.len() {
+                assert!(
+                    !same_name(a, &base[..len + 1]),
+                    "{a:?}: a longer name differs"
+                );
+            }
+            for at in 0..len {
+                let mut other = a.as_bytes().to_vec();
+                other[at] = b'_';
+                let other = String::from_utf8(other).expect("ascii");
+                assert!(
+                    !same_name(a, &other),
+                    "{a:?} vs {other:?}: byte {at} differs"
+                );
             }
         }
     }

@@ -25,6 +25,9 @@ binaries=$(cargo test --workspace --no-run 2>&1 \
   | sed -n 's/^ *Executable .*(\(.*\))$/\1/p' | grep -v -e '/reliability_memory-' -e '/reliability_million_breakers-')
 
 # The proc-macro crate's test binary links libstd dynamically.
+# Tests on real sockets lengthen their client timeouts under valgrind (tests/common/mod.rs).
+export CIRCUIT_UNDER_VALGRIND=1
+
 export LD_LIBRARY_PATH="$(rustc --print target-libdir)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 failed=0

@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The database tests run a real PostgreSQL server: install it if it is missing (Debian).
+scripts/install-postgres.sh
+
 # Behaviour, stress, property and memory tests; unit and doc tests.
 cargo test --workspace
 

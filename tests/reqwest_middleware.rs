@@ -17,7 +17,9 @@ use std::time::Duration;
 use upstream::{Mode, Upstream};
 
 /// The client's timeout: how long a hanging upstream is waited for.
-const TIMEOUT: Duration = Duration::from_millis(300);
+fn timeout() -> Duration {
+    common::scaled_for_valgrind(Duration::from_millis(300))
+}
 
 fn config(clock: &ManualClock) -> Config {
     Config::builder()
@@ -31,7 +33,10 @@ fn config(clock: &ManualClock) -> Config {
 }
 
 fn client(middleware: CircuitBreakerMiddleware) -> ClientWithMiddleware {
-    let reqwest = reqwest::Client::builder().timeout(TIMEOUT).build().unwrap();
+    let reqwest = reqwest::Client::builder()
+        .timeout(timeout())
+        .build()
+        .unwrap();
     ClientBuilder::new(reqwest).with(middleware).build()
 }
 

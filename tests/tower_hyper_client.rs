@@ -20,7 +20,9 @@ use tower::{BoxError, Service, ServiceBuilder, ServiceExt};
 use upstream::{Mode, Upstream};
 
 /// The client's timeout: how long a hanging upstream is waited for.
-const TIMEOUT: Duration = Duration::from_millis(300);
+fn timeout() -> Duration {
+    common::scaled_for_valgrind(Duration::from_millis(300))
+}
 
 fn config(clock: &ManualClock) -> Config {
     Config::builder()
@@ -73,7 +75,7 @@ async fn hyper_client_refused_hanging_5xx_4xx_and_recovery() {
             "hyper-users",
             config(&clock),
         ))
-        .timeout(TIMEOUT)
+        .timeout(timeout())
         .service(hyper_client());
     let url = upstream.url("/users/1");
     let breaker = registry().lookup("hyper-users").unwrap();
@@ -147,7 +149,7 @@ async fn a_breaker_per_upstream_with_a_keyed_layer() {
         });
     let mut client = ServiceBuilder::new()
         .layer(keyed)
-        .timeout(TIMEOUT)
+        .timeout(timeout())
         .service(hyper_client());
     let mut call = async |url: String| {
         tokio::time::timeout(secs(10), client.ready().await.unwrap().call(get(&url)))

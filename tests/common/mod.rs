@@ -88,3 +88,14 @@ pub fn manual_clock(breaker: &CircuitBreaker) -> ManualClock {
     breaker.reconfigure(config);
     clock
 }
+
+/// A real-time bound for tests on real sockets (a client timeout): as given in a normal run,
+/// ten times longer under valgrind, where every request runs many times slower
+/// (`scripts/leak-check.sh` sets `CIRCUIT_UNDER_VALGRIND`).
+pub fn scaled_for_valgrind(base: Duration) -> Duration {
+    if std::env::var_os("CIRCUIT_UNDER_VALGRIND").is_some() {
+        base * 10
+    } else {
+        base
+    }
+}

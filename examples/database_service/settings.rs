@@ -125,28 +125,14 @@ fn parse<T>(
     read(raw).map_err(|why| BadSetting(format!("{name}={raw:?} is refused: {why}")))
 }
 
-/// The library's duration grammar (`circuit_core::config::EnvConfig`'s): whole seconds
-/// (`30`) or a whole number with one unit of `ms`, `s`, `m`, `h` (`300ms`, `2s`). Zero is
-/// refused: a zero pool or statement timeout would fail every query.
+/// The library's duration grammar ([`circuit_core::config::parse_duration`], the one
+/// `DB_CIRCUIT_BREAKER_RECOVERY_TIMEOUT` reads): whole seconds (`30`) or a whole number with
+/// one unit of `ms`, `s`, `m`, `h` (`300ms`, `2s`). Zero is refused: a zero pool or statement
+/// timeout would fail every query.
 pub fn positive_duration(raw: &str) -> Result<Duration, String> {
-    const HINT: &str = "expected a whole number of seconds, or one with a unit: 300ms, 2s, 5m, 1h";
-    let t = raw.trim();
-    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-    let (number, unit) = t.split_at(digits);
-    let millis_per_unit: u64 = match unit {
-        "ms" => 1,
-        "" | "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        _ => return Err(HINT.into()),
-    };
-    let millis = number
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(millis_per_unit))
-        .ok_or_else(|| HINT.to_owned())?;
-    match millis {
-        0 => Err("must be more than zero".into()),
-        _ => Ok(Duration::from_millis(millis)),
+    match circuit_core::config::parse_duration(raw) {
+        Ok(d) if d.is_zero() => Err("must be more than zero".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
     }
 }

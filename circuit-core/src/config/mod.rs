@@ -24,6 +24,7 @@ pub use error::ConfigError;
 pub use file::{FileConfig, FileError, FileProblem};
 pub use settings::Settings;
 pub use table::{Kind, Setting, Value, MAX_HALF_OPEN_CALLS, MAX_RECOVERY_TIMEOUT};
+pub use text::{parse_duration, ParseDurationError};
 
 use crate::breaker::word::MAX_TRIAL_CALLS;
 use crate::clock::Clock;

@@ -5,7 +5,7 @@
 //! The errors say what to write; the setting's own limits are checked afterwards, with
 //! `ConfigError`'s messages.
 
-use crate::config::grammar::{describe_limit, parse_duration, DurationError};
+use crate::config::grammar::{self, describe_limit, DurationError};
 use crate::config::{ConfigError, Kind, Setting, Value};
 use std::time::Duration;
 
@@ -54,17 +54,57 @@ pub(crate) fn too_many(setting: Setting, given: &dyn std::fmt::Display) -> Strin
 
 /// A duration for `setting`: the grammar, or bare seconds.
 pub(crate) fn duration(setting: Setting, text: &str) -> Result<Duration, String> {
+    parse_duration(text).map_err(|e| match e {
+        ParseDurationError::Malformed => DURATION_HINT.into(),
+        ParseDurationError::TooLong => too_long(setting),
+    })
+}
+
+/// Why [`parse_duration`] refused a text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseDurationError {
+    /// Neither a whole number of seconds nor a whole number with one unit.
+    #[error("expected a whole number of seconds, or one with a unit: 500ms, 30s, 5m, 1h")]
+    Malformed,
+    /// More milliseconds than a `u64` holds.
+    #[error("too long")]
+    TooLong,
+}
+
+/// Reads a duration as the environment and configuration files write a breaker's: a whole
+/// number of seconds (`60`) or a whole number with one unit of `ms`, `s`, `m`, `h` (`500ms`,
+/// `30s`, `5m`, `1h`), surrounding whitespace ignored. For an application's own settings that
+/// sit beside its breakers' (a pool timeout read next to `DB_CIRCUIT_BREAKER_RECOVERY_TIMEOUT`),
+/// so that both read alike. Zero is accepted: whether it makes sense is the caller's to say.
+///
+/// ```
+/// use circuit_core::config::parse_duration;
+/// use std::time::Duration;
+///
+/// assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+/// assert_eq!(parse_duration(" 300ms "), Ok(Duration::from_millis(300)));
+/// assert!(parse_duration("1.5s").is_err()); // write 1500ms
+/// ```
+///
+/// # Errors
+///
+/// [`ParseDurationError`] for a text outside the grammar or too long for a `u64` of
+/// milliseconds.
+pub fn parse_duration(text: &str) -> Result<Duration, ParseDurationError> {
     let t = text.trim();
     if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
         // Only digits: a number that does not parse is too large for a u64.
         return t
-            .parse()
-            .map_err(|_| too_long(setting))
-            .and_then(|secs| seconds(setting, secs));
+            .parse::<u64>()
+            .ok()
+            .and_then(|secs| secs.checked_mul(1_000))
+            .map(Duration::from_millis)
+            .ok_or(ParseDurationError::TooLong);
     }
-    parse_duration(t).map_err(|e| match e {
-        DurationError::Malformed => DURATION_HINT.into(),
-        DurationError::TooLong => too_long(setting),
+    grammar::parse_duration(t).map_err(|e| match e {
+        DurationError::Malformed => ParseDurationError::Malformed,
+        DurationError::TooLong => ParseDurationError::TooLong,
     })
 }
 

@@ -7,51 +7,17 @@
 
 use circuit_core::clock::ManualClock;
 use circuit_core::{CircuitBreaker, Config};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::future::{ready, Future};
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-struct Counting;
-
-thread_local! {
-    /// Allocations made by this thread. Per thread, so the test harness's other threads
-    /// (other tests, output capture) cannot disturb the count.
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards every call to `System` unchanged; counting touches a const thread-local
-// `Cell`, which neither allocates nor unwinds.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged; `ptr` came from `System`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: forwarded unchanged; `ptr` came from `System`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{allocations, Counting};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// Allocations this thread makes while running `f` `n` times.
-fn allocations(n: usize, mut f: impl FnMut()) -> u64 {
-    let before = ALLOCATIONS.with(Cell::get);
-    for _ in 0..n {
-        f();
-    }
-    ALLOCATIONS.with(Cell::get) - before
-}
 
 fn breaker(failure_threshold: u32) -> (CircuitBreaker, ManualClock) {
     let clock = ManualClock::new();

@@ -8,8 +8,6 @@
 use circuit_core::clock::ManualClock;
 use circuit_core::tower::{CircuitBreakerLayer, ErrorsFail, KeyedCircuitBreakerLayer};
 use circuit_core::{registry, CircuitBreaker, Config, KeyedLimits};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::future::{ready, Future, Ready};
 use std::pin::pin;
 use std::sync::Arc;
@@ -17,43 +15,12 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tower::{Layer, Service};
 
-struct Counting;
-
-thread_local! {
-    /// Allocations made by this thread, so the harness's other threads do not count.
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards every call to `System` unchanged; counting touches a const thread-local
-// `Cell`, which neither allocates nor unwinds.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged; `ptr` came from `System`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: forwarded unchanged; `ptr` came from `System`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{allocations, Counting};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// Allocations this thread makes while running `f` `n` times.
-fn allocations(n: usize, mut f: impl FnMut()) -> u64 {
-    let before = ALLOCATIONS.with(Cell::get);
-    for _ in 0..n {
-        f();
-    }
-    ALLOCATIONS.with(Cell::get) - before
-}
 
 /// An inner service answering `Ok(n)` for even numbers and `Err` for odd ones, at once.
 #[derive(Clone, Copy)]

@@ -106,7 +106,7 @@ pub use breaker::state::State;
 pub use breaker::CircuitBreaker;
 #[doc = include_str!("macro_support/attribute.md")]
 pub use circuit_macros::circuit_breaker;
-pub use config::{Config, ConfigBuilder, ConfigError};
+pub use config::{Backoff, Config, ConfigBuilder, ConfigError, SlidingWindow};
 pub use events::{Reason, Transition};
 pub use fallback_cache::FallbackCache;
 pub use registry::{registry, KeyError, KeyedBreakers, KeyedLimits, Registry, UnknownBreaker};

@@ -12,6 +12,7 @@ mod error;
 mod file;
 mod grammar;
 mod listing;
+mod policy;
 mod settings;
 mod table;
 mod text;
@@ -22,6 +23,7 @@ pub use error::ConfigError;
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 pub use file::{FileConfig, FileError, FileProblem};
+pub use policy::{Backoff, SlidingWindow};
 pub use settings::Settings;
 pub use table::{Kind, Setting, Value, MAX_HALF_OPEN_CALLS, MAX_RECOVERY_TIMEOUT};
 pub use text::{parse_duration, ParseDurationError};
@@ -64,6 +66,8 @@ macro_rules! typed_settings {
         #[derive(Clone)]
         pub struct Config {
             $(pub(crate) $field: $ty,)*
+            /// The trip policies beyond consecutive failures (not in the table yet).
+            pub(crate) policy: Policy,
             /// `None` is the system clock.
             pub(crate) clock: Option<Arc<dyn Clock>>,
         }
@@ -96,6 +100,7 @@ macro_rules! typed_settings {
                     $(Setting::$variant => {
                         if let Some(v) = <$ty>::from_value(value) {
                             self.$field = v;
+                            self.policy.explicit |= 1 << Setting::$variant.index();
                         }
                     })*
                 }
@@ -107,6 +112,7 @@ macro_rules! typed_settings {
                 Config {
                     $($field: <$ty>::from_value(Setting::$variant.default_value())
                         .expect("a default is of its setting's kind"),)*
+                    policy: Policy::default(),
                     clock: None,
                 }
             }
@@ -116,6 +122,7 @@ macro_rules! typed_settings {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 let mut d = f.debug_struct("Config");
                 $(d.field(stringify!($field), &self.$field);)*
+                d.field("policy", &self.policy);
                 match &self.clock {
                     Some(clock) => d.field("clock", clock),
                     None => d.field("clock", &"system"),
@@ -135,6 +142,7 @@ macro_rules! typed_settings {
                 )]
                 pub fn $field(mut self, value: $ty) -> Self {
                     self.config.$field = value;
+                    self.config.policy.explicit |= 1 << Setting::$variant.index();
                     self
                 }
             )*
@@ -162,7 +170,77 @@ typed_settings! {
          slow but real trial is not cut off.";
 }
 
+/// The trip policies beyond consecutive failures, and which settings were given explicitly.
+/// `None` is "not configured": that rule does not trip the breaker.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Policy {
+    pub(crate) failure_rate_threshold: Option<f64>,
+    pub(crate) sliding_window: SlidingWindow,
+    pub(crate) minimum_calls: Option<u32>,
+    pub(crate) slow_call_duration: Option<Duration>,
+    pub(crate) slow_call_rate_threshold: Option<f64>,
+    pub(crate) backoff: Backoff,
+    /// Bit `Setting::index()` set: that setting was given (by code, a variable, a file or the
+    /// attribute), not left at its default.
+    pub(crate) explicit: u32,
+}
+
+/// The `minimum_calls` of a breaker that does not set it: resilience4j's 100, or a count
+/// window's size when that is smaller.
+pub const DEFAULT_MINIMUM_CALLS: u32 = 100;
+
 impl Config {
+    /// The failure rate, over [`sliding_window`](Self::sliding_window), at or above which the
+    /// breaker opens; `None` when no failure-rate rule is configured.
+    pub fn failure_rate_threshold(&self) -> Option<f64> {
+        self.policy.failure_rate_threshold
+    }
+
+    /// The calls the failure and slow-call rates are measured over.
+    pub fn sliding_window(&self) -> SlidingWindow {
+        self.policy.sliding_window
+    }
+
+    /// The calls the window must hold before a rate can open the breaker: as set, or
+    /// [`DEFAULT_MINIMUM_CALLS`] (at most a count window's size).
+    pub fn minimum_calls(&self) -> u32 {
+        self.policy
+            .minimum_calls
+            .unwrap_or(match self.policy.sliding_window {
+                SlidingWindow::Count(n) => DEFAULT_MINIMUM_CALLS.min(n),
+                SlidingWindow::Time(_) => DEFAULT_MINIMUM_CALLS,
+            })
+    }
+
+    /// How long a call must take to count as slow; `None` when calls are not timed.
+    pub fn slow_call_duration(&self) -> Option<Duration> {
+        self.policy.slow_call_duration
+    }
+
+    /// The slow-call rate at or above which the breaker opens; `None` when no slow-call rule
+    /// is configured.
+    pub fn slow_call_rate_threshold(&self) -> Option<f64> {
+        self.policy.slow_call_rate_threshold
+    }
+
+    /// How the open period grows with consecutive re-openings.
+    pub fn backoff(&self) -> Backoff {
+        self.policy.backoff
+    }
+
+    /// Whether `setting` was given explicitly rather than left at its default.
+    pub fn is_set(&self, setting: Setting) -> bool {
+        self.policy.explicit & (1 << setting.index()) != 0
+    }
+
+    /// Whether consecutive failures open the breaker: when no rate rule is configured, or when
+    /// `failure_threshold` is set explicitly beside one.
+    pub fn trips_on_consecutive_failures(&self) -> bool {
+        let rate_rule = self.policy.failure_rate_threshold.is_some()
+            || self.policy.slow_call_rate_threshold.is_some();
+        !rate_rule || self.is_set(Setting::FailureThreshold)
+    }
+
     /// A builder starting from the defaults.
     pub fn builder() -> ConfigBuilder {
         ConfigBuilder {
@@ -187,6 +265,44 @@ pub struct ConfigBuilder {
 }
 
 impl ConfigBuilder {
+    /// The failure rate, a ratio in (0, 1], over [`sliding_window`](Self::sliding_window)
+    /// at or above which the breaker opens, once the window holds
+    /// [`minimum_calls`](Self::minimum_calls).
+    pub fn failure_rate_threshold(mut self, ratio: f64) -> Self {
+        self.config.policy.failure_rate_threshold = Some(ratio);
+        self
+    }
+
+    /// The calls the rates are measured over (default: the last 100 calls).
+    pub fn sliding_window(mut self, window: SlidingWindow) -> Self {
+        self.config.policy.sliding_window = window;
+        self
+    }
+
+    /// The calls the window must hold before a rate can open the breaker.
+    pub fn minimum_calls(mut self, calls: u32) -> Self {
+        self.config.policy.minimum_calls = Some(calls);
+        self
+    }
+
+    /// How long a call must take, succeeding or failing, to count as slow.
+    pub fn slow_call_duration(mut self, duration: Duration) -> Self {
+        self.config.policy.slow_call_duration = Some(duration);
+        self
+    }
+
+    /// The slow-call rate, a ratio in (0, 1], at or above which the breaker opens.
+    pub fn slow_call_rate_threshold(mut self, ratio: f64) -> Self {
+        self.config.policy.slow_call_rate_threshold = Some(ratio);
+        self
+    }
+
+    /// How the open period grows with consecutive re-openings (default: constant).
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.config.policy.backoff = backoff;
+        self
+    }
+
     /// The clock the breaker reads: a [`ManualClock`](crate::clock::ManualClock) in tests.
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.config.clock = Some(Arc::new(clock));

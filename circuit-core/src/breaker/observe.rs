@@ -63,6 +63,7 @@ impl CircuitBreaker {
             failures: self.totals.get(Total::Failures),
             rejected: self.totals.get(Total::Rejected),
             fallbacks: self.totals.get(Total::Fallbacks),
+            ignored: self.totals.get(Total::Ignored),
         }
     }
 

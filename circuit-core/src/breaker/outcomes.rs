@@ -107,6 +107,18 @@ impl CircuitBreaker {
         self.last_failure.store(stamp, Ordering::Relaxed);
     }
 
+    /// An outcome that says nothing about the service: counted as ignored, it moves no state
+    /// (consecutive failures stay, a half-open period gains no success) and gives back its
+    /// half-open trial slot.
+    #[cold]
+    pub(crate) fn on_ignored(&self, admitted: Word) {
+        if admitted.tag() == State::Disabled {
+            return;
+        }
+        self.totals.add(Total::Ignored);
+        self.on_cancel(admitted);
+    }
+
     /// A permit dropped without an outcome: give back its half-open trial slot.
     #[cold]
     pub(crate) fn on_cancel(&self, admitted: Word) {

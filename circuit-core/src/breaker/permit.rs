@@ -10,7 +10,7 @@ use std::mem::ManuallyDrop;
 /// Report the outcome with [`success`](Self::success) or [`failure`](Self::failure). Dropped
 /// without a report (the call was cancelled), it counts as nothing and gives back its
 /// half-open trial slot, so no slot is ever leaked.
-#[must_use = "report the call's outcome with `success()` or `failure()`"]
+#[must_use = "report the call's outcome with `success()`, `failure()` or `ignore()`"]
 pub struct Permit<'a> {
     breaker: &'a CircuitBreaker,
     /// The state word the call was admitted under: its outcome moves the state only while
@@ -54,6 +54,15 @@ impl<'a> Permit<'a> {
     pub fn failure(self) {
         let this = ManuallyDrop::new(self);
         this.breaker.on_failure(this.admitted);
+    }
+
+    /// The call's outcome says nothing about the service (the caller gave up on it, a
+    /// validation error raised before any request was sent): counted as ignored, it moves no
+    /// state (consecutive failures stay, a half-open period gains no success) and gives back
+    /// its half-open trial slot.
+    pub fn ignore(self) {
+        let this = ManuallyDrop::new(self);
+        this.breaker.on_ignored(this.admitted);
     }
 }
 

@@ -27,13 +27,18 @@ pub(crate) enum Total {
     Failures = 1,
     Rejected = 2,
     Fallbacks = 3,
+    /// Outcomes reported as ignored: counted here and nowhere else.
+    Ignored = 4,
 }
+
+/// How many totals a stripe holds; room for more within its 128 bytes.
+const TOTALS: usize = 8;
 
 /// One thread's counts for one breaker, alone on its cache lines (128 bytes: x86 prefetches
 /// lines in pairs, so 64 would still share).
 #[repr(align(128))]
 #[derive(Default)]
-struct Stripe([AtomicU64; 4]);
+struct Stripe([AtomicU64; TOTALS]);
 
 /// A pointer to one stripe, null until its lease index first counts.
 type Slot = AtomicPtr<Stripe>;
@@ -226,6 +231,7 @@ impl std::fmt::Debug for Totals {
             .field("failures", &self.get(Total::Failures))
             .field("rejected", &self.get(Total::Rejected))
             .field("fallbacks", &self.get(Total::Fallbacks))
+            .field("ignored", &self.get(Total::Ignored))
             .finish()
     }
 }

@@ -27,4 +27,6 @@ pub struct Snapshot {
     pub rejected: u64,
     /// Calls answered by a fallback.
     pub fallbacks: u64,
+    /// Calls whose outcome was reported as ignored: they moved no state.
+    pub ignored: u64,
 }

@@ -9,7 +9,8 @@ pub enum Outcome {
     /// The service is failing: counts toward opening the breaker.
     Failure,
     /// Says nothing about the service (a call the client itself gave up on, say): counted
-    /// nowhere, and a half-open trial slot it held goes back.
+    /// as ignored and nowhere else; it moves no state, and a half-open trial slot it held
+    /// goes back.
     Ignored,
 }
 

@@ -100,10 +100,12 @@ impl HeldPermit {
         drop(keep);
     }
 
-    /// An outcome that counts as nothing: the trial slot, if any, goes back.
+    /// An outcome that counts as ignored: it moves no state, and the trial slot, if any,
+    /// goes back.
     pub(crate) fn ignore(self) {
-        // Dropped unreported, a permit counts as a cancelled call.
-        drop(self);
+        let (permit, keep) = self.into_parts();
+        permit.ignore();
+        drop(keep);
     }
 
     /// Reports `outcome`.

@@ -1,15 +1,16 @@
-//! The seed design's user and product services behind circuit breakers with fallbacks, written
-//! with the `#[circuit_breaker]` attribute.
+//! The design's user and product services behind circuit breakers with fallbacks, written
+//! with the `#[circuit_breaker]` attribute: the user service is called from plain sync code,
+//! the product service is `async` and called from tokio tasks.
 //!
 //! A simulated outage of the user service trips its breaker; while it is open, callers get
 //! the last good result from a cache, or a placeholder user, without touching the service.
 //! When the service comes back, trial calls close the breaker again. Every transition is
-//! printed as it happens. Run it with `cargo run --example user_service`.
+//! printed as it happens. Run it with `cargo run -p circuit-examples --example user_service`
+//! (`cargo run --example user_service` works too, but builds every integration first).
 
 use circuit_core::{circuit_breaker, registry, CircuitOpen, FallbackCache, State};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::LazyLock;
-use std::thread::sleep;
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
@@ -45,10 +46,13 @@ impl From<CircuitOpen> for ServiceError {
 /// Whether the remote user service is up: the demo takes it down and brings it back.
 static USER_SERVICE_UP: AtomicBool = AtomicBool::new(true);
 
+/// Whether the remote product service is up.
+static PRODUCT_SERVICE_UP: AtomicBool = AtomicBool::new(true);
+
 /// The last good answer per user, served while the service is down.
 static USER_CACHE: LazyLock<FallbackCache<u64, User>> = LazyLock::new(FallbackCache::new);
 
-// The seed's two breakers; recovery shortened from 30 s / 60 s so the demo takes seconds.
+// The design's two breakers; recovery shortened from 30 s / 60 s so the demo takes seconds.
 
 #[circuit_breaker(
     name = "user-service",
@@ -71,7 +75,7 @@ fn get_user(id: u64) -> Result<User, ServiceError> {
     Ok(user)
 }
 
-/// The fallback of the seed: last good result if fresh, else a placeholder.
+/// The design's fallback: last good result if fresh, else a placeholder.
 fn get_user_fallback(id: u64) -> Result<User, ServiceError> {
     Ok(match USER_CACHE.get(&id) {
         Some(user) => User {
@@ -86,12 +90,20 @@ fn get_user_fallback(id: u64) -> Result<User, ServiceError> {
     })
 }
 
+// An async function: the breaker is asked when the future is first polled, and a future
+// dropped before it finishes (a client that gave up) counts as nothing.
 #[circuit_breaker(
     name = "product-service",
+    failure_threshold = 2,
     recovery_timeout = "800ms",
     fallback = get_product_fallback
 )]
-fn get_product(id: u64) -> Result<Product, ServiceError> {
+async fn get_product(id: u64) -> Result<Product, ServiceError> {
+    // A network round trip.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    if !PRODUCT_SERVICE_UP.load(Ordering::SeqCst) {
+        return Err(ServiceError::Unavailable("timed out"));
+    }
     Ok(Product {
         id,
         name: "Lamp".into(),
@@ -100,7 +112,8 @@ fn get_product(id: u64) -> Result<Product, ServiceError> {
     })
 }
 
-fn get_product_fallback(id: u64) -> Result<Product, ServiceError> {
+/// The fallback of an async function may be sync or async; this one is async.
+async fn get_product_fallback(id: u64) -> Result<Product, ServiceError> {
     Ok(Product {
         id,
         name: "Product Unavailable".into(),
@@ -109,7 +122,21 @@ fn get_product_fallback(id: u64) -> Result<Product, ServiceError> {
     })
 }
 
-fn main() -> Result<(), ServiceError> {
+/// Asks for `ids` at once, one tokio task each, and prints what came back.
+async fn get_products(ids: &[u64]) -> Result<(), ServiceError> {
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|&id| tokio::spawn(get_product(id)))
+        .collect();
+    for (id, task) in ids.iter().zip(tasks) {
+        let product = task.await.expect("the task does not panic")?;
+        println!("  get_product({id}) -> {product:?}");
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), ServiceError> {
     // Both breakers exist before their first call: the attribute declared them.
     println!("0. declared breakers: {:?}", registry().names());
     for breaker in [get_user::breaker(), get_product::breaker()] {
@@ -130,20 +157,28 @@ fn main() -> Result<(), ServiceError> {
 
     println!("3. the service recovers; the breaker waits out its recovery timeout");
     USER_SERVICE_UP.store(true, Ordering::SeqCst);
-    sleep(Duration::from_millis(900));
+    tokio::time::sleep(Duration::from_millis(900)).await;
     println!("  state: {:?}", registry().state("user-service"));
     for id in [5, 6] {
         println!("  get_user({id}) -> {:?}", get_user(id)?);
     }
     assert_eq!(get_user::breaker().state(), State::Closed);
 
-    println!("4. the product service answers through its own breaker");
-    println!("  get_product(9) -> {:?}", get_product(9)?);
+    println!("4. the async product service answers through its own breaker, from tasks");
+    get_products(&[7, 8]).await?;
+    println!("  the product service goes down: two failures open its breaker");
+    PRODUCT_SERVICE_UP.store(false, Ordering::SeqCst);
+    get_products(&[7, 8]).await?;
+    println!("  later calls are answered by the fallback without waiting on the service");
+    get_products(&[9, 10, 11]).await?;
+    println!("  state: {:?}", registry().state("product-service"));
+    PRODUCT_SERVICE_UP.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    get_products(&[12, 13, 14]).await?;
+    println!("  state: {:?}", registry().state("product-service"));
     get_product::breaker().force_open();
-    println!(
-        "  get_product(9) while forced open -> {:?}",
-        get_product(9)?
-    );
+    println!("  forced open by an operator:");
+    get_products(&[15]).await?;
     get_product::breaker().reset();
 
     println!("5. health report");

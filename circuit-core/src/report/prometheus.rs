@@ -37,6 +37,10 @@
 //! All are totals since the breaker was created, which [`reset`](crate::CircuitBreaker::reset)
 //! does not clear.
 
+/// The `prometheus-client` this collector is built for (0.25): register the collector in a
+/// `prometheus_client::registry::Registry` of this very version, or types will not match.
+pub use prometheus_client;
+
 use crate::{Registry, Snapshot, State};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};

@@ -89,4 +89,13 @@ impl CircuitBreaker {
     pub fn on_state_change(&self, listener: impl Fn(&Transition) + Send + Sync + 'static) {
         self.events.subscribe(std::sync::Arc::new(listener));
     }
+
+    /// The breaker, whose transitions `shared` (a registry's listeners) hears too.
+    pub(crate) fn heard_by(
+        mut self,
+        shared: std::sync::Arc<crate::events::delivery::SharedListeners>,
+    ) -> Self {
+        self.events.share_with(shared);
+        self
+    }
 }

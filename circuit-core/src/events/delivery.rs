@@ -22,6 +22,36 @@ pub(crate) struct Events {
     /// One lock for the listeners and the queue, which keeps an idle breaker a word smaller
     /// than two would; it is never held while a listener runs.
     queue: Mutex<Queue>,
+    /// The listeners of the registry the breaker belongs to, if any: heard after the breaker's
+    /// own, in the same order of transitions.
+    shared: Option<Arc<SharedListeners>>,
+}
+
+/// Listeners shared by many breakers (a registry's). Each delivery reads the list as it is
+/// then, so a listener added later is heard for every breaker that already exists, and a
+/// breaker made later hears every listener added before: nobody has to subscribe each breaker.
+pub(crate) struct SharedListeners {
+    /// Copy-on-write, as a breaker's own list.
+    list: Mutex<Arc<Vec<Listener>>>,
+}
+
+impl SharedListeners {
+    pub(crate) fn new() -> Self {
+        SharedListeners {
+            list: Mutex::new(no_listeners()),
+        }
+    }
+
+    pub(crate) fn add(&self, listener: Listener) {
+        let mut list = self.list.lock();
+        let mut updated = Vec::clone(&list);
+        updated.push(listener);
+        *list = Arc::new(updated);
+    }
+
+    fn current(&self) -> Arc<Vec<Listener>> {
+        Arc::clone(&self.list.lock())
+    }
 }
 
 struct Queue {
@@ -53,7 +83,14 @@ impl Events {
                 waiting: Vec::new(),
                 delivering: false,
             }),
+            shared: None,
         }
+    }
+
+    /// Makes the breaker's transitions heard by `shared` too. Called once, before the breaker
+    /// is shared.
+    pub(crate) fn share_with(&mut self, shared: Arc<SharedListeners>) {
+        self.shared = Some(shared);
     }
 
     pub(crate) fn subscribe(&self, listener: Listener) {
@@ -101,7 +138,11 @@ impl Events {
         #[cfg(feature = "tracing")]
         contain(|| crate::events::trace::transition(transition));
         let listeners = Arc::clone(&self.queue.lock().listeners);
-        for listener in listeners.iter() {
+        let shared = self.shared.as_ref().map(|shared| shared.current());
+        for listener in listeners
+            .iter()
+            .chain(shared.iter().flat_map(|list| list.iter()))
+        {
             // A listener that panics must not stop the others nor poison the breaker; its panic
             // has already been reported by the panic hook.
             contain(|| listener(transition));

@@ -11,6 +11,7 @@
 //! the set and the last `Arc` and `CircuitOpen` of it are gone, its name is freed too.
 
 use crate::breaker::name::Name;
+use crate::events::delivery::SharedListeners;
 use crate::registry::table::{hash_name, same_name};
 use crate::{CircuitBreaker, Config, Snapshot};
 use hashbrown::HashTable;
@@ -133,6 +134,8 @@ pub struct KeyedBreakers {
     next_sweep_ms: AtomicU64,
     /// Serialises creation, eviction and sweeps, so the bound is never exceeded.
     changes: Mutex<()>,
+    /// The listeners of the registry that made the set, which its breakers are heard by.
+    heard_by: Option<Arc<SharedListeners>>,
 }
 
 struct Entry {
@@ -158,7 +161,14 @@ impl KeyedBreakers {
             len: AtomicUsize::new(0),
             next_sweep_ms: AtomicU64::new(0),
             changes: Mutex::new(()),
+            heard_by: None,
         }
+    }
+
+    /// A set whose breakers `shared` (a registry's listeners) hears.
+    pub(crate) fn heard_by(mut self, shared: Arc<SharedListeners>) -> Self {
+        self.heard_by = Some(shared);
+        self
     }
 
     /// The set's name.
@@ -264,7 +274,11 @@ impl KeyedBreakers {
         } else {
             Name::counted(&format!("{}:{key}", self.set))
         };
-        let breaker = Arc::new(CircuitBreaker::named(name, self.template.clone()));
+        let mut breaker = CircuitBreaker::named(name, self.template.clone());
+        if let Some(shared) = &self.heard_by {
+            breaker = breaker.heard_by(shared.clone());
+        }
+        let breaker = Arc::new(breaker);
         self.shard(hash).write().insert_unique(
             hash,
             Entry {

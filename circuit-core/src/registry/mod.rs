@@ -11,8 +11,9 @@ mod table;
 pub use admin::UnknownBreaker;
 pub use keyed::{KeyError, KeyedBreakers, KeyedLimits};
 
+use crate::events::delivery::SharedListeners;
 use crate::sync::Mutex;
-use crate::{CircuitBreaker, Config, Snapshot, State};
+use crate::{CircuitBreaker, Config, Snapshot, State, Transition};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 use table::{NameTable, Writer};
@@ -62,6 +63,8 @@ pub struct Registry {
     pending: Mutex<HashMap<String, Config>>,
     /// Sets of per-key breakers, by name.
     keyed: Mutex<HashMap<String, Arc<KeyedBreakers>>>,
+    /// Listeners of every breaker of the registry, read by each breaker at each delivery.
+    listeners: Arc<SharedListeners>,
 }
 
 impl Default for Registry {
@@ -79,7 +82,35 @@ impl Registry {
             writer: Mutex::new(Writer::default()),
             pending: Mutex::new(HashMap::new()),
             keyed: Mutex::new(HashMap::new()),
+            listeners: Arc::new(SharedListeners::new()),
         }
+    }
+
+    /// Calls `listener` after every change of state of every breaker of this registry: the
+    /// named breakers and those of its keyed sets, made before this call or after it (a
+    /// breaker made at run time is heard as well as one the attribute declared). For each
+    /// breaker the order and guarantees are those of
+    /// [`CircuitBreaker::on_state_change`]: in the order of its changes, outside every lock, a
+    /// panic contained; a breaker's own listeners are called first.
+    ///
+    /// ```
+    /// use circuit_core::{Config, Registry, State};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let registry = Registry::new();
+    /// let heard = Arc::new(Mutex::new(Vec::new()));
+    /// let h = heard.clone();
+    /// registry.on_state_change(move |t| h.lock().unwrap().push((t.name.clone(), t.to)));
+    ///
+    /// // Made after the listener: heard all the same.
+    /// let config = Config::builder().failure_threshold(1).build()?;
+    /// let users = registry.get_or_create("users", config);
+    /// let _ = users.call(|| Err::<(), _>("refused"));
+    /// assert_eq!(*heard.lock().unwrap(), [("users".to_owned(), State::Open)]);
+    /// # Ok::<(), circuit_core::ConfigError>(())
+    /// ```
+    pub fn on_state_change(&self, listener: impl Fn(&Transition) + Send + Sync + 'static) {
+        self.listeners.add(Arc::new(listener));
     }
 
     /// The set of per-key breakers named `set`, made with `template` and `limits` if there is
@@ -91,7 +122,9 @@ impl Registry {
         self.keyed
             .lock()
             .entry(set.to_owned())
-            .or_insert_with(|| Arc::new(KeyedBreakers::new(set, template, limits)))
+            .or_insert_with(|| {
+                Arc::new(KeyedBreakers::new(set, template, limits).heard_by(self.listeners.clone()))
+            })
             .clone()
     }
 
@@ -131,7 +164,7 @@ impl Registry {
             return breaker;
         }
         let config = self.pending.lock().remove(name).unwrap_or_else(config);
-        let breaker = Arc::new(CircuitBreaker::new(name, config));
+        let breaker = Arc::new(CircuitBreaker::new(name, config).heard_by(self.listeners.clone()));
         // Keyed by the breaker's own interned name, which lives as long as the process.
         let key = crate::breaker::name::intern(name)
             .interned()

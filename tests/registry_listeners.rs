@@ -61,7 +61,7 @@ fn per_key_breakers_are_heard_and_other_registries_are_not() {
 }
 
 #[test]
-fn a_breakers_own_listeners_come_first_and_a_panicking_listener_is_contained() {
+fn the_registrys_listeners_come_first_and_a_panicking_listener_is_contained() {
     let registry = Registry::new();
     let order = Arc::new(Mutex::new(Vec::new()));
     let o = order.clone();
@@ -76,7 +76,7 @@ fn a_breakers_own_listeners_come_first_and_a_panicking_listener_is_contained() {
 
     assert_eq!(
         *order.lock().unwrap(),
-        ["own open", "registry open", "own closed", "registry closed"]
+        ["registry open", "own open", "registry closed", "own closed"]
     );
     assert_eq!(breaker.state(), State::Closed);
 }

@@ -90,12 +90,13 @@ impl CircuitBreaker {
         self.events.subscribe(std::sync::Arc::new(listener));
     }
 
-    /// The breaker, whose transitions `shared` (a registry's listeners) hears too.
+    /// The breaker, whose transitions a registry's listeners hear too, through `forwarder`
+    /// (see `SharedListeners`).
     pub(crate) fn heard_by(
         mut self,
-        shared: std::sync::Arc<crate::events::delivery::SharedListeners>,
+        forwarder: std::sync::Arc<Vec<crate::events::delivery::Listener>>,
     ) -> Self {
-        self.events.share_with(shared);
+        self.events.share_with(forwarder);
         self
     }
 }

@@ -15,31 +15,44 @@ use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-type Listener = Arc<dyn Fn(&Transition) + Send + Sync>;
+pub(crate) type Listener = Arc<dyn Fn(&Transition) + Send + Sync>;
 
 /// The listeners of one breaker and the transitions waiting for them.
 pub(crate) struct Events {
     /// One lock for the listeners and the queue, which keeps an idle breaker a word smaller
     /// than two would; it is never held while a listener runs.
     queue: Mutex<Queue>,
-    /// The listeners of the registry the breaker belongs to, if any: heard after the breaker's
-    /// own, in the same order of transitions.
-    shared: Option<Arc<SharedListeners>>,
 }
 
 /// Listeners shared by many breakers (a registry's). Each delivery reads the list as it is
 /// then, so a listener added later is heard for every breaker that already exists, and a
 /// breaker made later hears every listener added before: nobody has to subscribe each breaker.
+///
+/// A breaker reaches them through its own list of listeners, which starts as the
+/// forwarder [`SharedListeners::new`] returns: one list, shared by every breaker of the
+/// registry, holding one listener that calls the shared ones. So hearing the registry costs a
+/// breaker no byte (a million per-key breakers are no bigger), and its own listeners, added
+/// to a copy of that list, come after the registry's.
 pub(crate) struct SharedListeners {
     /// Copy-on-write, as a breaker's own list.
     list: Mutex<Arc<Vec<Listener>>>,
 }
 
 impl SharedListeners {
-    pub(crate) fn new() -> Self {
-        SharedListeners {
+    /// No listener yet, and the forwarder to give the breakers that will hear them.
+    pub(crate) fn new() -> (Arc<SharedListeners>, Arc<Vec<Listener>>) {
+        let shared = Arc::new(SharedListeners {
             list: Mutex::new(no_listeners()),
-        }
+        });
+        let to = shared.clone();
+        let forward: Listener = Arc::new(move |transition: &Transition| {
+            let listeners = Arc::clone(&to.list.lock());
+            for listener in listeners.iter() {
+                // Contained one by one, so one that panics does not silence the next.
+                contain(|| listener(transition));
+            }
+        });
+        (shared, Arc::new(vec![forward]))
     }
 
     pub(crate) fn add(&self, listener: Listener) {
@@ -47,10 +60,6 @@ impl SharedListeners {
         let mut updated = Vec::clone(&list);
         updated.push(listener);
         *list = Arc::new(updated);
-    }
-
-    fn current(&self) -> Arc<Vec<Listener>> {
-        Arc::clone(&self.list.lock())
     }
 }
 
@@ -61,7 +70,9 @@ struct Queue {
     next: u32,
     /// Transitions whose turn has not come; `None` marks an epoch with nothing to deliver
     /// (a `reset` of a breaker that was already Closed).
-    waiting: Vec<(u32, Option<Transition>)>,
+    /// Boxed: an idle breaker holds one pointer, not a vector's three words (a registry may
+    /// hold a million per-key breakers); allocated at the first transition and kept.
+    waiting: Option<Box<Vec<(u32, Option<Transition>)>>>,
     /// Whether some thread is delivering now; it will also deliver what others queue.
     delivering: bool,
 }
@@ -80,17 +91,16 @@ impl Events {
             queue: Mutex::new(Queue {
                 listeners: no_listeners(),
                 next: 1,
-                waiting: Vec::new(),
+                waiting: None,
                 delivering: false,
             }),
-            shared: None,
         }
     }
 
-    /// Makes the breaker's transitions heard by `shared` too. Called once, before the breaker
-    /// is shared.
-    pub(crate) fn share_with(&mut self, shared: Arc<SharedListeners>) {
-        self.shared = Some(shared);
+    /// Makes the breaker's transitions heard by the shared listeners `forwarder` calls (see
+    /// [`SharedListeners`]). Called before the breaker is shared, so before any subscription.
+    pub(crate) fn share_with(&mut self, forwarder: Arc<Vec<Listener>>) {
+        self.queue.get_mut().listeners = forwarder;
     }
 
     pub(crate) fn subscribe(&self, listener: Listener) {
@@ -109,20 +119,22 @@ impl Events {
         next_epoch: fn(u32) -> u32,
     ) {
         let mut queue = self.queue.lock();
-        queue.waiting.push((epoch, transition));
+        let waiting = queue.waiting.get_or_insert_with(Box::default);
+        waiting.push((epoch, transition));
         if queue.delivering {
             return; // the deliverer will reach it
         }
         queue.delivering = true;
         loop {
             let next = queue.next;
-            let Some(at) = queue.waiting.iter().position(|(e, _)| *e == next) else {
+            let waiting = queue.waiting.as_mut().expect("allocated by the first publication");
+            let Some(at) = waiting.iter().position(|(e, _)| *e == next) else {
                 // The transition before it has been won but not queued yet; its winner will
                 // find this one waiting and deliver both in order.
                 queue.delivering = false;
                 return;
             };
-            let (_, transition) = queue.waiting.swap_remove(at);
+            let (_, transition) = waiting.swap_remove(at);
             queue.next = next_epoch(next);
             if let Some(transition) = transition {
                 drop(queue);
@@ -138,11 +150,7 @@ impl Events {
         #[cfg(feature = "tracing")]
         contain(|| crate::events::trace::transition(transition));
         let listeners = Arc::clone(&self.queue.lock().listeners);
-        let shared = self.shared.as_ref().map(|shared| shared.current());
-        for listener in listeners
-            .iter()
-            .chain(shared.iter().flat_map(|list| list.iter()))
-        {
+        for listener in listeners.iter() {
             // A listener that panics must not stop the others nor poison the breaker; its panic
             // has already been reported by the panic hook.
             contain(|| listener(transition));

@@ -11,7 +11,7 @@
 //! the set and the last `Arc` and `CircuitOpen` of it are gone, its name is freed too.
 
 use crate::breaker::name::Name;
-use crate::events::delivery::SharedListeners;
+use crate::events::delivery::Listener;
 use crate::registry::table::{hash_name, same_name};
 use crate::{CircuitBreaker, Config, Snapshot};
 use hashbrown::HashTable;
@@ -135,7 +135,7 @@ pub struct KeyedBreakers {
     /// Serialises creation, eviction and sweeps, so the bound is never exceeded.
     changes: Mutex<()>,
     /// The listeners of the registry that made the set, which its breakers are heard by.
-    heard_by: Option<Arc<SharedListeners>>,
+    heard_by: Option<Arc<Vec<Listener>>>,
 }
 
 struct Entry {
@@ -165,9 +165,9 @@ impl KeyedBreakers {
         }
     }
 
-    /// A set whose breakers `shared` (a registry's listeners) hears.
-    pub(crate) fn heard_by(mut self, shared: Arc<SharedListeners>) -> Self {
-        self.heard_by = Some(shared);
+    /// A set whose breakers a registry's listeners hear, through `forwarder`.
+    pub(crate) fn heard_by(mut self, forwarder: Arc<Vec<Listener>>) -> Self {
+        self.heard_by = Some(forwarder);
         self
     }
 
@@ -275,8 +275,8 @@ impl KeyedBreakers {
             Name::counted(&format!("{}:{key}", self.set))
         };
         let mut breaker = CircuitBreaker::named(name, self.template.clone());
-        if let Some(shared) = &self.heard_by {
-            breaker = breaker.heard_by(shared.clone());
+        if let Some(forwarder) = &self.heard_by {
+            breaker = breaker.heard_by(forwarder.clone());
         }
         let breaker = Arc::new(breaker);
         self.shard(hash).write().insert_unique(

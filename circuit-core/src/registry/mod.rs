@@ -11,7 +11,7 @@ mod table;
 pub use admin::UnknownBreaker;
 pub use keyed::{KeyError, KeyedBreakers, KeyedLimits};
 
-use crate::events::delivery::SharedListeners;
+use crate::events::delivery::{Listener, SharedListeners};
 use crate::sync::Mutex;
 use crate::{CircuitBreaker, Config, Snapshot, State, Transition};
 use std::collections::HashMap;
@@ -63,8 +63,10 @@ pub struct Registry {
     pending: Mutex<HashMap<String, Config>>,
     /// Sets of per-key breakers, by name.
     keyed: Mutex<HashMap<String, Arc<KeyedBreakers>>>,
-    /// Listeners of every breaker of the registry, read by each breaker at each delivery.
+    /// Listeners of every breaker of the registry, read at each delivery.
     listeners: Arc<SharedListeners>,
+    /// What each breaker of the registry starts its listeners with, to hear `listeners`.
+    forwarder: Arc<Vec<Listener>>,
 }
 
 impl Default for Registry {
@@ -77,12 +79,14 @@ impl Registry {
     /// An empty registry, apart from the process-wide one: for tests, or a component that
     /// keeps its own set of breakers.
     pub fn new() -> Self {
+        let (listeners, forwarder) = SharedListeners::new();
         Registry {
             breakers: NameTable::new(),
             writer: Mutex::new(Writer::default()),
             pending: Mutex::new(HashMap::new()),
             keyed: Mutex::new(HashMap::new()),
-            listeners: Arc::new(SharedListeners::new()),
+            listeners,
+            forwarder,
         }
     }
 
@@ -91,7 +95,7 @@ impl Registry {
     /// breaker made at run time is heard as well as one the attribute declared). For each
     /// breaker the order and guarantees are those of
     /// [`CircuitBreaker::on_state_change`]: in the order of its changes, outside every lock, a
-    /// panic contained; a breaker's own listeners are called first.
+    /// panic contained; the registry's listeners are called before the breaker's own.
     ///
     /// ```
     /// use circuit_core::{Config, Registry, State};
@@ -123,7 +127,7 @@ impl Registry {
             .lock()
             .entry(set.to_owned())
             .or_insert_with(|| {
-                Arc::new(KeyedBreakers::new(set, template, limits).heard_by(self.listeners.clone()))
+                Arc::new(KeyedBreakers::new(set, template, limits).heard_by(self.forwarder.clone()))
             })
             .clone()
     }
@@ -164,7 +168,7 @@ impl Registry {
             return breaker;
         }
         let config = self.pending.lock().remove(name).unwrap_or_else(config);
-        let breaker = Arc::new(CircuitBreaker::new(name, config).heard_by(self.listeners.clone()));
+        let breaker = Arc::new(CircuitBreaker::new(name, config).heard_by(self.forwarder.clone()));
         // Keyed by the breaker's own interned name, which lives as long as the process.
         let key = crate::breaker::name::intern(name)
             .interned()

@@ -72,10 +72,13 @@ struct Queue {
     /// (a `reset` of a breaker that was already Closed).
     /// Boxed: an idle breaker holds one pointer, not a vector's three words (a registry may
     /// hold a million per-key breakers); allocated at the first transition and kept.
-    waiting: Option<Box<Vec<(u32, Option<Transition>)>>>,
+    waiting: Option<Box<Waiting>>,
     /// Whether some thread is delivering now; it will also deliver what others queue.
     delivering: bool,
 }
+
+/// Transitions by epoch; `None` marks an epoch with nothing to deliver.
+type Waiting = Vec<(u32, Option<Transition>)>;
 
 /// The empty list every breaker starts with, shared, so that an idle breaker allocates no list
 /// of its own (a registry may hold a million per-key breakers).

@@ -130,7 +130,10 @@ impl Events {
         queue.delivering = true;
         loop {
             let next = queue.next;
-            let waiting = queue.waiting.as_mut().expect("allocated by the first publication");
+            let waiting = queue
+                .waiting
+                .as_mut()
+                .expect("allocated by the first publication");
             let Some(at) = waiting.iter().position(|(e, _)| *e == next) else {
                 // The transition before it has been won but not queued yet; its winner will
                 // find this one waiting and deliver both in order.

@@ -9,7 +9,8 @@
 //! Several attributes may declare one name (that is how functions share a breaker). When they
 //! give different settings, one declaration is chosen, the same one on every run and whatever
 //! order the linker put them in: among the declarations that give any setting, the first by
-//! source location (file, then line, then column); if none gives a setting, the defaults.
+//! source location (file, then line, then column); if none gives a setting, the defaults. The
+//! registry then warns once at start-up, naming every place and the settings each gives.
 
 use crate::config::{Setting, Settings, Value};
 use crate::{Config, Registry};
@@ -77,9 +78,13 @@ pub(crate) fn chosen<'a>(
 }
 
 /// Creates the breaker of every declaration in the program, and warns of functions that share
-/// a breaker by accident (see [`accidental_shares`]).
+/// a breaker by accident (see [`accidental_shares`]) or give one breaker different settings
+/// (see [`conflicting_settings`]).
 pub(crate) fn create_declared(registry: &Registry) {
     for warning in accidental_shares(inventory::iter::<Declaration>) {
+        warn(&warning);
+    }
+    for warning in conflicting_settings(inventory::iter::<Declaration>) {
         warn(&warning);
     }
     for declaration in chosen(inventory::iter::<Declaration>) {
@@ -119,6 +124,61 @@ pub(crate) fn accidental_shares<'a>(
             )
         })
         .collect()
+}
+
+/// One warning for each name whose attributes give different settings: one of them is chosen
+/// (see [`chosen`]) and the others' settings are silently lost, which is surely not what their
+/// authors meant. Attributes that give no setting, or the same settings, agree with any.
+pub(crate) fn conflicting_settings<'a>(
+    declarations: impl IntoIterator<Item = &'a Declaration>,
+) -> Vec<String> {
+    let mut by_name: BTreeMap<&str, Vec<&Declaration>> = BTreeMap::new();
+    for d in declarations.into_iter().filter(|d| d.gives_settings()) {
+        by_name.entry(d.name).or_default().push(d);
+    }
+    let mut warnings = Vec::new();
+    for (name, mut given) in by_name {
+        given.sort_by(|a, b| a.precedence().cmp(&b.precedence()));
+        let first = sorted_settings(given[0]);
+        if given.iter().all(|d| sorted_settings(d) == first) {
+            continue;
+        }
+        let places: Vec<String> = given
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}:{}:{} ({})",
+                    d.file,
+                    d.line,
+                    d.column,
+                    written(&sorted_settings(d))
+                )
+            })
+            .collect();
+        warnings.push(format!(
+            "the #[circuit_breaker] attributes at {} give the breaker `{name}` different \
+             settings; the first is used: give them in one place (the others may name the \
+             breaker alone)",
+            places.join(" and ")
+        ));
+    }
+    warnings
+}
+
+/// A declaration's settings in the table's order, to compare two declarations.
+fn sorted_settings(d: &Declaration) -> Vec<(Setting, Value)> {
+    let mut settings = d.settings.to_vec();
+    settings.sort_by_key(|&(setting, _)| setting);
+    settings
+}
+
+/// `failure_threshold = 3, recovery_timeout = 30s`.
+fn written(settings: &[(Setting, Value)]) -> String {
+    let written: Vec<String> = settings
+        .iter()
+        .map(|(setting, value)| format!("{} = {value}", setting.name()))
+        .collect();
+    written.join(", ")
 }
 
 /// Warns once, through `tracing` when it is on, else on standard error.
@@ -191,6 +251,42 @@ mod tests {
             ]
         );
         assert!(accidental_shares([&first, &first, &named, &alone]).is_empty());
+    }
+
+    #[test]
+    fn attributes_giving_one_name_different_settings_are_named_with_their_settings() {
+        let second = declared("db", "src/b.rs", 4, NINE);
+        let first = declared("db", "src/a.rs", 12, SEVEN);
+        let agrees = declared("db", "src/c.rs", 1, SEVEN);
+        let bare = declared("db", "src/d.rs", 1, &[]);
+        let other = declared("cache", "src/e.rs", 1, TWO);
+        for order in [
+            [&second, &first, &agrees, &bare, &other],
+            [&other, &bare, &agrees, &first, &second],
+        ] {
+            assert_eq!(
+                conflicting_settings(order),
+                [
+                    "the #[circuit_breaker] attributes at src/a.rs:12:1 (failure_threshold = 7) \
+                     and src/b.rs:4:1 (failure_threshold = 9) and src/c.rs:1:1 \
+                     (failure_threshold = 7) give the breaker `db` different settings; the \
+                     first is used: give them in one place (the others may name the breaker \
+                     alone)"
+                ]
+            );
+        }
+        // The same settings, in any order of keys, or none at all: no warning.
+        const BOTH: &[(Setting, Value)] = &[
+            (Setting::FailureThreshold, Value::Count(7)),
+            (Setting::SuccessThreshold, Value::Count(2)),
+        ];
+        const BOTH_REVERSED: &[(Setting, Value)] = &[
+            (Setting::SuccessThreshold, Value::Count(2)),
+            (Setting::FailureThreshold, Value::Count(7)),
+        ];
+        let a = declared("q", "a.rs", 1, BOTH);
+        let b = declared("q", "b.rs", 1, BOTH_REVERSED);
+        assert!(conflicting_settings([&a, &b, &bare]).is_empty());
     }
 
     #[test]

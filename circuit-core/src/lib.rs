@@ -101,6 +101,7 @@ pub mod report; // snapshot, health report, Prometheus
 mod sync; // std or loom primitives, so the same code is model-checked
 
 pub use breaker::error::{CircuitError, CircuitOpen};
+pub use breaker::outcome::Outcome;
 pub use breaker::permit::Permit;
 pub use breaker::state::State;
 pub use breaker::CircuitBreaker;

@@ -30,7 +30,11 @@ fn measure_open_period(b: &CircuitBreaker, clock: &ManualClock) -> Duration {
     clock.advance(said - NS);
     assert_eq!(b.state(), State::Open, "still open a nanosecond early");
     clock.advance(NS);
-    assert_eq!(b.state(), State::HalfOpen, "half-open when retry_after said");
+    assert_eq!(
+        b.state(),
+        State::HalfOpen,
+        "half-open when retry_after said"
+    );
     said
 }
 
@@ -95,7 +99,11 @@ fn a_close_resets_the_backoff() {
     assert_eq!(periods(&b, &clock, 2), [10, 20, 40].map(secs));
     assert!(succeed(&b).is_ok(), "the trial succeeds");
     assert_eq!(b.state(), State::Closed);
-    assert_eq!(periods(&b, &clock, 1), [10, 20].map(secs), "from the start again");
+    assert_eq!(
+        periods(&b, &clock, 1),
+        [10, 20].map(secs),
+        "from the start again"
+    );
 }
 
 #[test]
@@ -141,9 +149,16 @@ fn jittered_periods_stay_within_their_bounds_and_spread() {
     for p in &first {
         bins[((p.as_secs_f64() - 10.0) * 2.0) as usize] += 1;
     }
-    assert!(bins.iter().all(|&n| n > 0), "spread over the range: {bins:?}");
+    assert!(
+        bins.iter().all(|&n| n > 0),
+        "spread over the range: {bins:?}"
+    );
     let distinct: std::collections::BTreeSet<_> = first.iter().collect();
-    assert!(distinct.len() > 150, "periods differ: {} distinct", distinct.len());
+    assert!(
+        distinct.len() > 150,
+        "periods differ: {} distinct",
+        distinct.len()
+    );
 }
 
 #[test]
@@ -186,7 +201,10 @@ fn retry_after_on_the_system_clock_never_exceeds_a_period_longer_than_the_timeou
     b.try_acquire().unwrap().open_for(secs(1));
     let left = b.retry_after().expect("open for a second");
     assert!(left <= secs(1), "at most the period: {left:?}");
-    assert!(left > Duration::from_millis(900), "close to the whole second: {left:?}");
+    assert!(
+        left > Duration::from_millis(900),
+        "close to the whole second: {left:?}"
+    );
 }
 
 #[test]
@@ -196,7 +214,12 @@ fn lowering_the_timeout_shortens_a_backed_off_period_to_the_new_one() {
     clock.advance(TIMEOUT);
     fail_trial(&b);
     assert_eq!(b.retry_after(), Some(secs(20)));
-    let lowered = b.config().to_builder().recovery_timeout(secs(2)).build().unwrap();
+    let lowered = b
+        .config()
+        .to_builder()
+        .recovery_timeout(secs(2))
+        .build()
+        .unwrap();
     b.reconfigure(lowered);
     // One re-opening under the new settings: 2 s * 2.
     assert_eq!(measure_open_period(&b, &clock), secs(4));
@@ -209,7 +232,12 @@ fn a_reconfigure_that_shortens_nothing_keeps_the_open_period() {
     clock.advance(TIMEOUT);
     fail_trial(&b);
     clock.advance(secs(5));
-    let same = b.config().to_builder().failure_threshold(3).build().unwrap();
+    let same = b
+        .config()
+        .to_builder()
+        .failure_threshold(3)
+        .build()
+        .unwrap();
     b.reconfigure(same);
     assert_eq!(b.retry_after(), Some(secs(15)));
 }

@@ -252,14 +252,14 @@ fn from_bool_is_failure_on_true() {
 
 #[test]
 fn a_retry_after_classifier_opens_the_breaker_for_what_the_service_asked() {
-    use circuit_core::tower::{Classify, RetryAfter};
+    use circuit_core::tower::{Classify, RetryAfter, ServerErrors};
     let (b, _) = breaker_with(config());
     let response = http::Response::builder()
         .status(503)
         .header("retry-after", "600")
         .body(())
         .unwrap();
-    let outcome = RetryAfter::default().classify(&Ok::<_, ()>(response));
+    let outcome = RetryAfter(ServerErrors).classify(&Ok::<_, ()>(response));
     b.try_acquire().unwrap().report(outcome);
     assert_eq!(b.retry_after(), Some(Duration::from_secs(600)));
     // The same for a reqwest response.
@@ -270,7 +270,7 @@ fn a_retry_after_classifier_opens_the_breaker_for_what_the_service_asked() {
         .body("slow down")
         .unwrap()
         .into();
-    let outcome = RetryAfter::default().classify(&Ok::<_, ()>(response));
+    let outcome = RetryAfter(ServerErrors).classify(&Ok::<_, ()>(response));
     assert_eq!(outcome, Outcome::OpenFor(Duration::from_secs(120)));
     b.try_acquire().unwrap().report(outcome);
     assert_eq!(b.retry_after(), Some(Duration::from_secs(120)));

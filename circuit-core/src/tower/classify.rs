@@ -100,7 +100,7 @@ impl<T, E> Classify<T, E> for ErrorsFail {
 /// [`MAX_RECOVERY_TIMEOUT`](crate::config::MAX_RECOVERY_TIMEOUT) open for that long.
 ///
 /// ```
-/// use circuit_core::tower::{Classify, Outcome, RetryAfter};
+/// use circuit_core::tower::{Classify, Outcome, RetryAfter, ServerErrors};
 /// use std::time::Duration;
 ///
 /// let answer = |status: u16, retry_after: Option<&str>| {
@@ -108,7 +108,7 @@ impl<T, E> Classify<T, E> for ErrorsFail {
 ///     if let Some(value) = retry_after {
 ///         response = response.header(http::header::RETRY_AFTER, value);
 ///     }
-///     RetryAfter::default().classify(&Ok::<_, std::io::Error>(response.body(()).unwrap()))
+///     RetryAfter(ServerErrors).classify(&Ok::<_, std::io::Error>(response.body(()).unwrap()))
 /// };
 /// assert_eq!(answer(429, Some("30")), Outcome::OpenFor(Duration::from_secs(30)));
 /// assert_eq!(answer(503, Some("5")), Outcome::OpenFor(Duration::from_secs(5)));

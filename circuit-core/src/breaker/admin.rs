@@ -40,7 +40,8 @@ impl CircuitBreaker {
                     let longest = backoff::longest_period(timeout, &backoff, k);
                     let shortened = longest
                         < backoff::longest_period(held.recovery_timeout, &held.backoff(), k);
-                    if !new_clock && !(shortened && self.open_outlasts(w, longest)) {
+                    let restart = new_clock || (shortened && self.open_outlasts(w, longest));
+                    if !restart {
                         break;
                     }
                     let unit = if backoff::jitter_ratio(&backoff) > 0.0 {

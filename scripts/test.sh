@@ -13,7 +13,7 @@ cargo test --workspace
 # Model checks of the lock-free state machine. `--cfg loom` changes how every crate builds, so
 # they build in release into a target dir of their own and never invalidate the one above.
 # The preemption bound defaults to 4 in the tests; LOOM_MAX_PREEMPTIONS raises it.
-RUSTFLAGS="--cfg loom" cargo test -p circuit-core --release --test loom --target-dir target/loom
+RUSTFLAGS="--cfg loom" cargo test -p circuit-core --release --test loom --test loom_periods --target-dir target/loom
 
 # Every test binary again, under valgrind's leak checker.
 scripts/leak-check.sh

@@ -32,13 +32,25 @@
 //! - **Open**: calls are rejected with [`CircuitOpen`], whose `retry_after` is the time left.
 //!   Once `recovery_timeout` has passed the breaker reads HalfOpen and the next call is a trial.
 //! - **HalfOpen**: at most `half_open_max_calls` trial calls run. `success_threshold`
-//!   successes close the breaker; any failure opens it again for a new `recovery_timeout`.
+//!   successes close the breaker; any failure opens it again.
+//! - **Open periods**: the first lasts `recovery_timeout`; each consecutive re-opening lasts
+//!   as the [`Backoff`] says (constant by default, or `recovery_timeout * multiplier^k` up to
+//!   `max`), spread upward by its jitter to at most `(1 + jitter)` times that. A close or a
+//!   `reset` starts again from `recovery_timeout`.
+//! - **Outcomes** ([`Outcome`], reported on a [`Permit`] or by `call_with`'s classifier, which
+//!   may also answer a `bool`): `Success`, `Failure`, `Ignored` (counted, moving no state,
+//!   giving its trial slot back) and `OpenFor(D)`, a failure that opens the breaker at once,
+//!   whatever the thresholds, for the longer of `D` and its own period (a `Retry-After`).
 //! - A panic counts as a failure and keeps unwinding. A future dropped before it finishes counts
 //!   as nothing and gives its trial slot back. A result that arrives after the breaker changed
 //!   state is counted in the totals but moves no state.
 //! - [`force_open`](CircuitBreaker::force_open) rejects everything and
 //!   [`disable`](CircuitBreaker::disable) lets everything through, until
 //!   [`reset`](CircuitBreaker::reset).
+//! - **Metrics-only** ([`set_metrics_only`](CircuitBreaker::set_metrics_only)): the breaker
+//!   counts and moves through its states as usual, its transitions marked "would have"
+//!   ([`Transition::metrics_only`]), but rejects nothing: a call it would have rejected runs,
+//!   is counted in [`Snapshot::would_reject`] and moves no state. `force_open` still rejects.
 //!
 //! # Cost
 //!
@@ -51,7 +63,7 @@
 //!
 //! The crate root holds what most code needs: [`circuit_breaker`] (the attribute),
 //! [`registry()`], [`Registry`], [`CircuitBreaker`], [`Config`] and its [`ConfigBuilder`],
-//! [`State`], the errors [`CircuitError`], [`CircuitOpen`] and [`ConfigError`], and
+//! [`State`], [`Outcome`], the errors [`CircuitError`], [`CircuitOpen`] and [`ConfigError`], and
 //! [`Snapshot`], [`Transition`], [`Permit`] and [`FallbackCache`]. The rest has a module each:
 //!
 //! - [`config`]: where configuration comes from. [`config::EnvConfig`] (environment
@@ -101,6 +113,7 @@ pub mod report; // snapshot, health report, Prometheus
 mod sync; // std or loom primitives, so the same code is model-checked
 
 pub use breaker::error::{CircuitError, CircuitOpen};
+pub use breaker::outcome::Outcome;
 pub use breaker::permit::Permit;
 pub use breaker::state::State;
 pub use breaker::CircuitBreaker;

@@ -6,12 +6,12 @@ use crate::breaker::totals::Total;
 use crate::breaker::word::Word;
 use crate::events::Reason;
 use crate::{CircuitBreaker, State};
-use std::time::Duration;
 
 impl CircuitBreaker {
     /// Asks to run one call. On `Ok`, run the call, then report its outcome on the permit
-    /// ([`Permit::success`] or [`Permit::failure`]); a permit dropped without a report counts
-    /// as nothing and gives back a half-open trial slot. On `Err`, the call must not run.
+    /// ([`Permit::success`], [`Permit::failure`], or any [`Outcome`](crate::Outcome) through
+    /// [`Permit::report`]); a permit dropped without a report counts as nothing and gives back
+    /// a half-open trial slot. On `Err`, the call must not run.
     ///
     /// This is the building block of [`call`](Self::call) for code that cannot hand the
     /// breaker a closure.
@@ -29,9 +29,17 @@ impl CircuitBreaker {
         loop {
             match w.tag() {
                 State::Closed | State::Disabled => return Ok(Permit::new(self, w)),
-                State::ForcedOpen => return Err(self.reject(State::ForcedOpen, None)),
+                // An operator's order: rejected in metrics-only mode too.
+                State::ForcedOpen => {
+                    self.totals.add(Total::Rejected);
+                    return Err(CircuitOpen::new(self.name.clone(), State::ForcedOpen, None));
+                }
                 State::Open => {
-                    if let Some(left) = self.open_nanos_left(w) {
+                    let stamp = self.periods.load();
+                    if let Some(left) = self.open_nanos_left(w, stamp) {
+                        if stamp.metrics_only() {
+                            return Ok(self.would_reject(w));
+                        }
                         self.totals.add(Total::Rejected);
                         return Err(CircuitOpen::open_for(self.name.clone(), left));
                     }
@@ -53,7 +61,11 @@ impl CircuitBreaker {
                             w = after;
                             continue;
                         }
-                        return Err(self.reject(State::HalfOpen, None));
+                        if self.periods.load().metrics_only() {
+                            return Ok(self.would_reject(w));
+                        }
+                        self.totals.add(Total::Rejected);
+                        return Err(CircuitOpen::new(self.name.clone(), State::HalfOpen, None));
                     }
                     let taken = Word::half_open(w.epoch(), w.admitted() + 1, w.successes());
                     match self.cas(w, taken) {
@@ -65,8 +77,20 @@ impl CircuitBreaker {
         }
     }
 
-    fn reject(&self, state: State, retry_after: Option<Duration>) -> CircuitOpen {
-        self.totals.add(Total::Rejected);
-        CircuitOpen::new(self.name.clone(), state, retry_after)
+    /// A metrics-only breaker lets through a call it would have rejected (`w` Open, or
+    /// HalfOpen with every trial slot taken). Its permit is stamped with an Open word of
+    /// `w`'s epoch: its outcome is counted in the totals, but no state of the breaker is ever
+    /// that word's period (an Open word of this epoch is `w` itself, in which outcomes move
+    /// nothing; a HalfOpen `w` is another state), so it moves none, holds no trial slot and
+    /// gives none back.
+    #[cold]
+    fn would_reject(&self, w: Word) -> Permit<'_> {
+        self.totals.add(Total::WouldReject);
+        let shadow = if w.tag() == State::Open {
+            w
+        } else {
+            Word::open(w.epoch(), 0)
+        };
+        Permit::new(self, shadow)
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::breaker::error::CircuitError;
 use crate::breaker::permit::{OnDrop, Permit};
-use crate::CircuitBreaker;
+use crate::{CircuitBreaker, Outcome};
 use std::future::Future;
 use std::mem::{ManuallyDrop, MaybeUninit};
 use std::pin::Pin;
@@ -21,24 +21,41 @@ impl CircuitBreaker {
         self.call_with(f, |_| true)
     }
 
-    /// Like [`call`](Self::call), but an error counts as a failure only if `is_failure` says
-    /// so; other errors are returned unchanged and count as successful round trips (the
-    /// service answered: a constraint violation, a 404).
+    /// Like [`call`](Self::call), but an error counts as `classify` says: a `bool` (`true`, a
+    /// failure; `false`, a successful round trip: the service answered, a constraint
+    /// violation, a 404) or any [`Outcome`] (ignored, or "open for" a `Retry-After`). Errors
+    /// are returned unchanged whatever they count as. Should `classify` panic, the call counts
+    /// as a failure and the panic goes on unwinding.
+    ///
+    /// ```
+    /// use circuit_core::{CircuitBreaker, Config, Outcome};
+    ///
+    /// let breaker = CircuitBreaker::new("orders", Config::default());
+    /// // A bool: only timeouts count against the service.
+    /// let _ = breaker.call_with(|| Err::<(), _>("not found"), |e| *e == "timeout");
+    /// // An Outcome: a request the client cancelled says nothing about the service.
+    /// let _ = breaker.call_with(|| Err::<(), _>("cancelled"), |e| match *e {
+    ///     "cancelled" => Outcome::Ignored,
+    ///     _ => Outcome::Failure,
+    /// });
+    /// let s = breaker.snapshot();
+    /// assert_eq!((s.successes, s.failures, s.ignored), (1, 0, 1));
+    /// ```
     ///
     /// # Errors
     ///
     /// As [`call`](Self::call).
     #[inline]
-    pub fn call_with<T, E>(
+    pub fn call_with<T, E, O: Into<Outcome>>(
         &self,
         f: impl FnOnce() -> Result<T, E>,
-        is_failure: impl FnOnce(&E) -> bool,
+        classify: impl FnOnce(&E) -> O,
     ) -> Result<T, CircuitError<E>> {
         let mut permit = self.try_acquire()?;
         // Should `f` panic, the unwinding drops the permit, which then reports a failure.
         permit.on_drop = OnDrop::Failure;
         let result = f();
-        report(permit, result, is_failure)
+        report(permit, result, classify)
     }
 
     /// Awaits `fut` if the breaker admits it, with [`call`](Self::call)'s counting. If the
@@ -59,16 +76,17 @@ impl CircuitBreaker {
         self.call_async_with(fut, |_: &E| true)
     }
 
-    /// [`call_async`](Self::call_async) with [`call_with`](Self::call_with)'s classifier.
+    /// [`call_async`](Self::call_async) with [`call_with`](Self::call_with)'s classifier (a
+    /// `bool` or an [`Outcome`]).
     ///
     /// # Errors
     ///
     /// As [`call`](Self::call).
     #[inline]
-    pub fn call_async_with<'a, T: 'a, E: 'a>(
+    pub fn call_async_with<'a, T: 'a, E: 'a, O: Into<Outcome>>(
         &'a self,
         fut: impl Future<Output = Result<T, E>> + 'a,
-        is_failure: impl FnOnce(&E) -> bool + 'a,
+        is_failure: impl FnOnce(&E) -> O + 'a,
     ) -> impl Future<Output = Result<T, CircuitError<E>>> + 'a {
         CallAsync {
             fut,
@@ -116,10 +134,11 @@ enum Stage {
     Done,
 }
 
-impl<'a, T, E, F, C> Future for CallAsync<'a, F, C>
+impl<'a, T, E, F, C, O> Future for CallAsync<'a, F, C>
 where
     F: Future<Output = Result<T, E>>,
-    C: FnOnce(&E) -> bool,
+    C: FnOnce(&E) -> O,
+    O: Into<Outcome>,
 {
     type Output = Result<T, CircuitError<E>>;
 
@@ -160,10 +179,11 @@ where
     }
 }
 
-impl<'a, T, E, F, C> CallAsync<'a, F, C>
+impl<'a, T, E, F, C, O> CallAsync<'a, F, C>
 where
     F: Future<Output = Result<T, E>>,
-    C: FnOnce(&E) -> bool,
+    C: FnOnce(&E) -> O,
+    O: Into<Outcome>,
 {
     /// Polls `fut` once under `permit`, and reports its outcome if it is ready.
     #[inline(always)]
@@ -211,11 +231,13 @@ impl<F, C> Drop for CallAsync<'_, F, C> {
     }
 }
 
+/// Reports `result` on `permit`: `Ok` is a success, an error what `classify` says. The
+/// permit is set to count a failure if dropped, so a panicking classifier counts as one.
 #[inline(always)]
-fn report<T, E>(
+fn report<T, E, O: Into<Outcome>>(
     permit: Permit<'_>,
     result: Result<T, E>,
-    is_failure: impl FnOnce(&E) -> bool,
+    classify: impl FnOnce(&E) -> O,
 ) -> Result<T, CircuitError<E>> {
     match result {
         Ok(value) => {
@@ -223,11 +245,7 @@ fn report<T, E>(
             Ok(value)
         }
         Err(error) => {
-            if is_failure(&error) {
-                permit.failure();
-            } else {
-                permit.success();
-            }
+            permit.report(classify(&error).into());
             Err(CircuitError::Inner(error))
         }
     }

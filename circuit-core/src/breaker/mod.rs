@@ -1,6 +1,6 @@
 //! One breaker: the packed state word ([`word`]) and the changes made to it ([`transitions`]),
 //! admission ([`admission`]), outcomes ([`outcomes`]), the Open period's deadline
-//! ([`deadline`]), the HalfOpen period's longest wait ([`max_wait`]), administration ([`admin`]) and what it reports of itself ([`observe`]); the
+//! ([`deadline`]) and its length ([`backoff`]), what a call's result means ([`outcome`]), the HalfOpen period's longest wait ([`max_wait`]), administration ([`admin`]) and what it reports of itself ([`observe`]); the
 //! permits that carry a call's outcome back ([`permit`]), the call wrappers ([`call`]), the
 //! totals kept without a shared write ([`totals`]), interned names ([`name`]), the states users
 //! see ([`state`]) and what a rejected or failed call returns ([`error`]).
@@ -9,12 +9,14 @@
 
 mod admin;
 mod admission;
+mod backoff;
 mod call;
 mod deadline;
 pub(crate) mod error;
 mod max_wait;
 pub(crate) mod name;
 mod observe;
+pub(crate) mod outcome;
 mod outcomes;
 pub(crate) mod permit;
 pub(crate) mod state;
@@ -22,6 +24,7 @@ pub(crate) mod totals;
 mod transitions;
 pub(crate) mod word;
 
+use crate::breaker::backoff::Periods;
 use crate::breaker::totals::Totals;
 use crate::breaker::word::{Remainder, Word};
 use crate::clock::saturating_nanos;
@@ -56,6 +59,9 @@ pub struct CircuitBreaker {
     word: AtomicU64,
     /// The part of an Open deadline finer than the word's milliseconds.
     remainder: Remainder,
+    /// The Open period's re-openings and length, and the metrics-only flag; see
+    /// [`backoff`].
+    periods: Periods,
     /// When the current HalfOpen period began.
     half_open_start: HalfOpenStart,
     name: Name,
@@ -89,6 +95,7 @@ impl CircuitBreaker {
         let breaker = CircuitBreaker {
             word: AtomicU64::new(Word::INITIAL.0),
             remainder: Remainder::new(),
+            periods: Periods::new(),
             half_open_start: HalfOpenStart::new(),
             name,
             failure_threshold: AtomicU64::new(0),

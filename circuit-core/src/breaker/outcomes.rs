@@ -26,8 +26,10 @@ impl CircuitBreaker {
                 self.totals.add(Total::Successes);
                 self.trial_succeeded(admitted);
             }
-            // Disabled records nothing; Open and ForcedOpen admit nobody.
-            State::Disabled | State::Open | State::ForcedOpen => {}
+            // A metrics-only breaker's call it would have rejected: counted, moving no state.
+            State::Open => self.totals.add(Total::Successes),
+            // Disabled records nothing; ForcedOpen admits nobody.
+            State::Disabled | State::ForcedOpen => {}
         }
     }
 
@@ -100,7 +102,7 @@ impl CircuitBreaker {
 
     /// Records now as the last failure's time, in the encoding
     /// [`last_failure`](Self::last_failure) reads.
-    fn stamp_failure(&self) {
+    pub(super) fn stamp_failure(&self) {
         let since_epoch = self.clock.system_time().duration_since(UNIX_EPOCH);
         // 0 means "no failure": a clock at or before 1970 still stamps one.
         let stamp = since_epoch.map_or(1, |d| saturating_nanos(d).max(1));

@@ -1,13 +1,16 @@
 //! A permission to run one call, and the report of how it went.
 
 use crate::breaker::word::Word;
-use crate::CircuitBreaker;
+use crate::{CircuitBreaker, Outcome};
 use std::fmt;
 use std::mem::ManuallyDrop;
+use std::time::Duration;
 
 /// Permission from [`CircuitBreaker::try_acquire`] to run one call.
 ///
-/// Report the outcome with [`success`](Self::success) or [`failure`](Self::failure). Dropped
+/// Report the outcome with [`success`](Self::success), [`failure`](Self::failure),
+/// [`ignore`](Self::ignore), [`open_for`](Self::open_for), or any [`Outcome`] through
+/// [`report`](Self::report). Dropped
 /// without a report (the call was cancelled), it counts as nothing and gives back its
 /// half-open trial slot, so no slot is ever leaked.
 #[must_use = "report the call's outcome with `success()`, `failure()` or `ignore()`"]
@@ -63,6 +66,27 @@ impl<'a> Permit<'a> {
     pub fn ignore(self) {
         let this = ManuallyDrop::new(self);
         this.breaker.on_ignored(this.admitted);
+    }
+
+    /// The call failed and the service said how long to leave it alone (a `Retry-After`):
+    /// counted as a failure, it opens the breaker now, from Closed or HalfOpen and whatever
+    /// the thresholds, for the longer of `at_least` and the breaker's own next Open period.
+    /// See [`Outcome::OpenFor`].
+    pub fn open_for(self, at_least: Duration) {
+        let this = ManuallyDrop::new(self);
+        this.breaker.on_open_for(this.admitted, at_least);
+    }
+
+    /// Reports `outcome`: [`success`](Self::success), [`failure`](Self::failure),
+    /// [`ignore`](Self::ignore) or [`open_for`](Self::open_for).
+    #[inline]
+    pub fn report(self, outcome: Outcome) {
+        match outcome {
+            Outcome::Success => self.success(),
+            Outcome::Failure => self.failure(),
+            Outcome::Ignored => self.ignore(),
+            Outcome::OpenFor(at_least) => self.open_for(at_least),
+        }
     }
 }
 

@@ -29,6 +29,8 @@ pub(crate) enum Total {
     Fallbacks = 3,
     /// Outcomes reported as ignored: counted here and nowhere else.
     Ignored = 4,
+    /// Calls a metrics-only breaker let through that it would have rejected.
+    WouldReject = 5,
 }
 
 /// How many totals a stripe holds; room for more within its 128 bytes.
@@ -232,6 +234,7 @@ impl std::fmt::Debug for Totals {
             .field("rejected", &self.get(Total::Rejected))
             .field("fallbacks", &self.get(Total::Fallbacks))
             .field("ignored", &self.get(Total::Ignored))
+            .field("would_reject", &self.get(Total::WouldReject))
             .finish()
     }
 }

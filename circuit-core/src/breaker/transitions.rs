@@ -69,6 +69,12 @@ impl CircuitBreaker {
             from: from_state,
             to: to_state,
             reason,
+            // An operator's order is carried out in metrics-only mode too: not a "would have".
+            metrics_only: self.periods.load().metrics_only()
+                && !matches!(
+                    reason,
+                    Reason::ForcedOpen | Reason::Disabled | Reason::Reset
+                ),
         });
         self.events
             .publish(to.epoch(), transition, Word::epoch_after);

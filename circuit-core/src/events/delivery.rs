@@ -219,6 +219,7 @@ mod tests {
             from: State::Closed,
             to,
             reason: Reason::Reset,
+            metrics_only: false,
         })
     }
 

@@ -8,6 +8,7 @@ pub(crate) mod trace;
 
 use crate::State;
 use std::fmt;
+use std::time::Duration;
 
 /// One change of a breaker's state, as listeners see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +22,11 @@ pub struct Transition {
     pub to: State,
     /// Why it changed.
     pub reason: Reason,
+    /// The breaker was in metrics-only mode (see
+    /// [`set_metrics_only`](crate::CircuitBreaker::set_metrics_only)): the change is real in
+    /// its state and its reports, but it rejects nothing, so an Open here says "would have
+    /// opened".
+    pub metrics_only: bool,
 }
 
 impl fmt::Display for Transition {
@@ -29,7 +35,11 @@ impl fmt::Display for Transition {
             f,
             "{}: {} -> {} {}",
             self.name, self.from, self.to, self.reason
-        )
+        )?;
+        if self.metrics_only {
+            f.write_str(" (metrics only: no call is rejected)")?;
+        }
+        Ok(())
     }
 }
 
@@ -55,6 +65,10 @@ pub enum Reason {
     Disabled,
     /// [`reset`](crate::CircuitBreaker::reset) was called.
     Reset,
+    /// Closed or HalfOpen to Open: a call's outcome was
+    /// [`Outcome::OpenFor`](crate::Outcome::OpenFor) (a `Retry-After`), asking for at least
+    /// this long.
+    RetryAfter(Duration),
 }
 
 impl fmt::Display for Reason {
@@ -70,6 +84,11 @@ impl fmt::Display for Reason {
             Reason::ForcedOpen => f.write_str("by force_open"),
             Reason::Disabled => f.write_str("by disable"),
             Reason::Reset => f.write_str("by reset"),
+            Reason::RetryAfter(d) => write!(
+                f,
+                "for at least {:.3}s, as the service asked",
+                d.as_secs_f64()
+            ),
         }
     }
 }

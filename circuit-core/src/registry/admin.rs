@@ -53,6 +53,30 @@ impl Registry {
         Ok(())
     }
 
+    /// Turns metrics-only mode of the breaker `name` on or off: while on, it counts and moves
+    /// through its states as usual but rejects nothing (its transitions are marked
+    /// "would have"). See
+    /// [`CircuitBreaker::set_metrics_only`](crate::CircuitBreaker::set_metrics_only).
+    ///
+    /// ```
+    /// use circuit_core::Registry;
+    ///
+    /// let registry = Registry::new();
+    /// let payments = registry.get_or_create("payments", Default::default());
+    /// registry.set_metrics_only("payments", true)?;
+    /// assert!(payments.is_metrics_only());
+    /// assert!(registry.set_metrics_only("paymnets", true).is_err());
+    /// # Ok::<(), circuit_core::UnknownBreaker>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`UnknownBreaker`] if the registry has no breaker of that name; nothing changes.
+    pub fn set_metrics_only(&self, name: &str, on: bool) -> Result<(), UnknownBreaker> {
+        self.known(name)?.set_metrics_only(on);
+        Ok(())
+    }
+
     fn known(&self, name: &str) -> Result<std::sync::Arc<crate::CircuitBreaker>, UnknownBreaker> {
         self.get(name).ok_or_else(|| UnknownBreaker {
             name: name.to_owned(),

@@ -24,7 +24,7 @@
 //! | `circuit_breaker_state` | gauge | `name` | 0 closed, 1 half-open, 2 open |
 //! | `circuit_breaker_in_state` | gauge | `name`, `state` | 1 for the current state, 0 for the other four |
 //! | `circuit_breaker_failures_total` | counter | `name` | failed calls (panics included) |
-//! | `circuit_breaker_calls_total` | counter | `name`, `result` | calls by `result`: `success`, `failure`, `fallback`, `rejected` |
+//! | `circuit_breaker_calls_total` | counter | `name`, `result` | calls by `result`: `success`, `failure`, `fallback`, `rejected`, `would_reject` |
 //!
 //! `circuit_breaker_state` keeps the design's three values, by what callers meet:
 //! **ForcedOpen reads 2** (it rejects every call, as Open does) and **Disabled reads 0** (it
@@ -34,6 +34,8 @@
 //!
 //! A `fallback` call was first a `failure` or `rejected` one, so the `result`s overlap: sum
 //! `success`, `failure` and `rejected` for the calls made. A Disabled breaker counts nothing.
+//! `would_reject` counts the calls a metrics-only breaker let through that it would have
+//! rejected; they also count as `success` or `failure` by how they went.
 //! All are totals since the breaker was created, which [`reset`](crate::CircuitBreaker::reset)
 //! does not clear.
 
@@ -146,11 +148,12 @@ where
     }
 }
 
-fn results(s: &Snapshot) -> [(&'static str, u64); 4] {
+fn results(s: &Snapshot) -> [(&'static str, u64); 5] {
     [
         ("success", s.successes),
         ("failure", s.failures),
         ("fallback", s.fallbacks),
         ("rejected", s.rejected),
+        ("would_reject", s.would_reject),
     ]
 }

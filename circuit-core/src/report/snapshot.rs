@@ -29,4 +29,8 @@ pub struct Snapshot {
     pub fallbacks: u64,
     /// Calls whose outcome was reported as ignored: they moved no state.
     pub ignored: u64,
+    /// Calls a metrics-only breaker let through that it would have rejected (see
+    /// [`set_metrics_only`](crate::CircuitBreaker::set_metrics_only)); they are not in
+    /// `rejected`.
+    pub would_reject: u64,
 }

@@ -3,7 +3,8 @@
 
 use crate::reqwest::cache::CachedResponse;
 use crate::tower::held::{fail_on_unwind, guarded, Breaker};
-use crate::tower::{Classify, Outcome, ServerErrors};
+use crate::tower::{Classify, RetryAfter, ServerErrors};
+use crate::Outcome;
 use crate::{registry, CircuitBreaker, Config, FallbackCache, KeyedBreakers};
 use reqwest::{Method, Request, Response};
 use reqwest_middleware::{Middleware, Next, Result};
@@ -149,7 +150,7 @@ where
         let result = guarded(&mut permit, next.run(request, extensions)).await;
         let outcome = fail_on_unwind(&mut permit, || self.classifier.classify(&result));
         permit.report(outcome);
-        if outcome == Outcome::Failure {
+        if outcome.is_failure() {
             if let Some(cached) = self.fallback(cache_key.as_ref(), breaker.get()) {
                 return Ok(cached);
             }
@@ -186,6 +187,23 @@ impl<E> Classify<Response, E> for ServerErrors {
             Ok(response) if response.status().is_server_error() => Outcome::Failure,
             Ok(_) => Outcome::Success,
             Err(_) => Outcome::Failure,
+        }
+    }
+}
+
+/// `Retry-After` on a 429 or 503 reqwest response, as for `http::Response`: see
+/// [`RetryAfter`].
+impl<E, C> Classify<Response, E> for RetryAfter<C>
+where
+    C: Classify<Response, E>,
+{
+    fn classify(&self, result: &std::result::Result<Response, E>) -> Outcome {
+        match result {
+            Ok(response) => match Self::asked(response.status(), response.headers()) {
+                Some(period) => Outcome::OpenFor(period),
+                None => self.0.classify(result),
+            },
+            Err(_) => self.0.classify(result),
         }
     }
 }

@@ -6,8 +6,7 @@
 //! `Arc` is kept alive by a clone of that `Arc` travelling with its permit.
 
 use crate::breaker::permit::OnDrop;
-use crate::tower::classify::Outcome;
-use crate::{CircuitBreaker, CircuitOpen, Permit};
+use crate::{CircuitBreaker, CircuitOpen, Outcome, Permit};
 use std::fmt;
 use std::mem::{ManuallyDrop, MaybeUninit};
 use std::sync::Arc;
@@ -115,6 +114,11 @@ impl HeldPermit {
             Outcome::Success => self.success(),
             Outcome::Failure => self.failure(),
             Outcome::Ignored => self.ignore(),
+            Outcome::OpenFor(at_least) => {
+                let (permit, keep) = self.into_parts();
+                permit.open_for(at_least);
+                drop(keep);
+            }
         }
     }
 }

@@ -22,8 +22,9 @@
 //! - [`CircuitBreakerLayer`], its [`CircuitBreakerService`] and [`ResponseFuture`].
 //! - [`KeyedCircuitBreakerLayer`], [`KeyedCircuitBreakerService`], [`KeyedResponseFuture`],
 //!   and [`host`], the key extractor for a breaker per host.
-//! - Outcomes: [`Classify`], [`Outcome`], and the classifiers [`ServerErrors`] (the default:
-//!   `5xx` and errors fail, `4xx` succeeds) and [`ErrorsFail`].
+//! - Outcomes: [`Classify`], [`Outcome`] (the crate's, re-exported), and the classifiers
+//!   [`ServerErrors`] (the default: `5xx` and errors fail, `4xx` succeeds), [`ErrorsFail`] and
+//!   [`RetryAfter`] (a `429` or `503` with `Retry-After: N` opens the breaker for N seconds).
 //! - Rejections: [`OnRejection`] and [`OnKeyRefused`], with [`ReturnError`] (the default),
 //!   [`ReturnKeyedError`] and, with feature `axum`, `ServiceUnavailable` (a `503`).
 
@@ -35,7 +36,7 @@ mod layer;
 mod rejection;
 mod service;
 
-pub use classify::{Classify, ErrorsFail, Outcome, ServerErrors};
+pub use classify::{Classify, ErrorsFail, Outcome, RetryAfter, ServerErrors};
 pub use future::ResponseFuture;
 pub use keyed::{host, KeyedCircuitBreakerLayer, KeyedCircuitBreakerService, KeyedResponseFuture};
 pub use layer::CircuitBreakerLayer;

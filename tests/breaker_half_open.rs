@@ -31,7 +31,8 @@ fn admits_at_most_half_open_max_calls_trials() {
         panic!("a fourth trial was admitted")
     };
     assert_eq!(open.state(), State::HalfOpen);
-    assert_eq!(open.retry_after(), None);
+    // A hint: the whole recovery timeout (60 s) is shorter than the wait left (120 s).
+    assert_eq!(open.retry_after(), Some(secs(60)));
     for p in permits {
         p.success();
     }
@@ -82,5 +83,28 @@ fn trials_beyond_the_limit_are_rejected_even_when_earlier_ones_finished() {
         "the limit counts trials, not calls in flight"
     );
     held.success();
+    assert_eq!(b.state(), State::Closed);
+}
+
+#[test]
+fn a_rejection_while_every_slot_is_taken_hints_until_the_period_must_decide() {
+    let (b, clock) = half_open(
+        Config::builder()
+            .half_open_max_calls(1)
+            .success_threshold(1)
+            .half_open_max_wait(secs(30)),
+    );
+    let trial = b.try_acquire().expect("the one trial slot");
+    let hint = |b: &circuit_core::CircuitBreaker| match b.try_acquire() {
+        Err(open) => open.retry_after(),
+        Ok(_) => panic!("a second trial was admitted"),
+    };
+    assert_eq!(hint(&b), Some(secs(30)));
+    clock.advance(secs(20));
+    assert_eq!(hint(&b), Some(secs(10)));
+    // Never zero, so a `Retry-After` always asks for a wait.
+    clock.advance(std::time::Duration::from_nanos(9_999_999_999));
+    assert_eq!(hint(&b), Some(std::time::Duration::from_millis(1)));
+    trial.success();
     assert_eq!(b.state(), State::Closed);
 }

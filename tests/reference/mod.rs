@@ -144,9 +144,12 @@ impl Model {
                 };
                 return Ok(t);
             }
+            // The hint of a HalfOpen rejection: until `half_open_max_wait` (120 s) from the
+            // period's start, at most a recovery timeout. The runs here last a few seconds, so
+            // it is always the recovery timeout.
             Phase::HalfOpen { .. } => Rejection {
                 state: State::HalfOpen,
-                retry_after_ms: None,
+                retry_after_ms: Some(self.limits.recovery_timeout_ms),
             },
             Phase::Open { until_ms } => Rejection {
                 state: State::Open,

@@ -36,9 +36,10 @@
 //! inner error is itself a response) implements `IntoResponse`:
 //!
 //! - status `503 Service Unavailable`;
-//! - `Retry-After`: the time until the breaker lets a trial call through, in whole seconds
-//!   rounded up (`41.2 s` is `42`), absent when nobody can say (forced open, or half-open with
-//!   every trial slot taken);
+//! - `Retry-After`: [`CircuitOpen::retry_after`](crate::CircuitOpen::retry_after) in whole
+//!   seconds rounded up (`41.2 s` is `42`): while Open, the time until the breaker lets a trial
+//!   call through; while half-open with every trial slot taken, a hint (until the trials must
+//!   have decided, at most a recovery timeout); absent only when forced open;
 //! - a JSON body: `{"detail": "circuit breaker \"database\" is open; retry in 41.200s",
 //!   "error_code": "DB_CIRCUIT_BREAKER_OPEN", "breaker": "database"}`. `error_code` is
 //!   `CIRCUIT_OPEN` unless [`set_error_code`] gave the breaker one of its own.

@@ -65,7 +65,12 @@ impl CircuitBreaker {
                             return Ok(self.would_reject(w));
                         }
                         self.totals.add(Total::Rejected);
-                        return Err(CircuitOpen::new(self.name.clone(), State::HalfOpen, None));
+                        let hint = self.half_open_retry_hint(w);
+                        return Err(CircuitOpen::new(
+                            self.name.clone(),
+                            State::HalfOpen,
+                            Some(hint),
+                        ));
                     }
                     let taken = Word::half_open(w.epoch(), w.admitted() + 1, w.successes());
                     match self.cas(w, taken) {

@@ -53,8 +53,12 @@ impl CircuitOpen {
         self.name.as_str()
     }
 
-    /// How long until the breaker lets a trial call through: `Some` while Open, `None` when
-    /// it is forced open or its half-open trial slots are taken.
+    /// How long to wait before trying again. While Open, the time until the breaker lets a
+    /// trial call through (waiting exactly that long finds it HalfOpen). While HalfOpen with
+    /// every trial slot taken, a hint: until the trials in flight must have decided the period
+    /// (`half_open_max_wait` from its start), at most a recovery timeout and at least a
+    /// millisecond; they usually decide sooner. So a 503 can always carry a `Retry-After`.
+    /// `None` only when forced open by an operator, which no time undoes.
     pub fn retry_after(&self) -> Option<Duration> {
         let retry = self.packed >> STATE_BITS;
         (retry != 0).then(|| Duration::from_nanos(retry - 1))

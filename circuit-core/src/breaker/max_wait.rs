@@ -16,6 +16,7 @@ use crate::breaker::word::Word;
 use crate::events::Reason;
 use crate::sync::{AtomicU64, Ordering};
 use crate::{CircuitBreaker, State};
+use std::time::Duration;
 
 const EPOCH_BITS: u32 = 21;
 const EPOCH_MASK: u64 = (1 << EPOCH_BITS) - 1;
@@ -145,6 +146,24 @@ impl CircuitBreaker {
         } else {
             Wait::Within
         }
+    }
+
+    /// How long a call rejected by the HalfOpen period `w` (every trial slot taken) should
+    /// wait before trying again: until the period must be decided (its `half_open_max_wait`
+    /// from its start), but never longer than a recovery timeout, and at least a millisecond.
+    /// The trials in flight usually decide it sooner; the hint is what lets a 503 always carry
+    /// a `Retry-After`.
+    pub(super) fn half_open_retry_hint(&self, w: Word) -> Duration {
+        let wait = self.half_open_max_wait_ns.load(Ordering::Relaxed);
+        let left = match self.half_open_start.stamped(w.epoch()) {
+            Ok(start_ms) => self
+                .clock
+                .nanos_until(start_ms.saturating_mul(1_000_000).saturating_add(wait)),
+            // Not stamped yet (its period is beginning on another thread): a whole wait.
+            Err(_) => wait,
+        };
+        let cap = self.recovery_timeout_ns.load(Ordering::Relaxed);
+        Duration::from_nanos(left.min(cap).max(1_000_000))
     }
 
     /// `None` if the HalfOpen period of `w` goes on. Else the word to decide on next: the one

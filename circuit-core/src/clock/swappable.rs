@@ -123,6 +123,11 @@ impl BreakerClock {
         now >= at_ns.min(end)
     }
 
+    /// Nanoseconds from now until `at_ns`, 0 if it has passed.
+    pub(crate) fn nanos_until(&self, at_ns: u64) -> u64 {
+        at_ns.saturating_sub(self.now_nanos())
+    }
+
     /// The current time in whole milliseconds, rounded down.
     #[cfg(test)]
     pub(crate) fn now_ms(&self) -> u64 {

@@ -1,17 +1,30 @@
 //! Values written as text, as environment variables and files hold them: a count is a whole
 //! number; a duration follows the grammar the attribute reads (`grammar.rs`: `500ms`, `30s`,
-//! `5m`, `1h`) or is a bare whole number of seconds (`60`). Surrounding whitespace is ignored.
+//! `5m`, `1h`) or is a bare whole number of seconds (`60`); a ratio, a sliding window and a
+//! backoff follow the forms of `grammar.rs` (`0.5`; `100 calls` or `60s`; `constant` or
+//! `exponential(2, 5m)`). Surrounding whitespace is ignored.
 //!
 //! The errors say what to write; the setting's own limits are checked afterwards, with
 //! `ConfigError`'s messages.
 
-use crate::config::grammar::{self, describe_limit, DurationError};
-use crate::config::{ConfigError, Kind, Setting, Value};
+use crate::config::grammar::{self, describe_limit, DurationError, FormError};
+use crate::config::{ConfigError, Growth, Kind, Setting, SlidingWindow, Value};
 use std::time::Duration;
 
 /// What a duration may look like, for the errors.
 const DURATION_HINT: &str =
     "expected a whole number of seconds, or one with a unit: 500ms, 30s, 5m, 1h";
+
+/// What a ratio may look like, for the errors.
+const RATIO_HINT: &str = "expected a ratio, a decimal number like 0.5 (half the calls)";
+
+/// What a window may look like, for the errors.
+const WINDOW_HINT: &str =
+    "expected a number of calls or a duration with its unit: 100 calls, 60s, 5m";
+
+/// What a backoff may look like, for the errors.
+const BACKOFF_HINT: &str = "expected `constant`, or `exponential(M, MAX)` with a multiplier and \
+                            the longest period, like `exponential(2, 5m)`";
 
 /// Reads `text` as a value of `setting`'s kind and checks it against the setting's limits;
 /// a refusal shows the value as written.
@@ -31,7 +44,40 @@ pub(crate) fn parse(setting: Setting, text: &str) -> Result<Value, String> {
     match setting.kind() {
         Kind::Count => count(setting, text).map(Value::Count),
         Kind::Duration => duration(setting, text).map(Value::Duration),
+        Kind::Ratio => ratio(text).map(Value::Ratio),
+        Kind::Window => window(text).map(Value::Window),
+        Kind::Backoff => backoff(text).map(Value::Backoff),
     }
+}
+
+/// A ratio: `0.5`. A percentage is refused with the ratio it means.
+pub(crate) fn ratio(text: &str) -> Result<f64, String> {
+    grammar::parse_ratio(text.trim()).map_err(|e| match e {
+        FormError::Percent(ratio) => format!("expected a ratio, not a percentage: write {ratio}"),
+        FormError::Malformed | FormError::TooLong => RATIO_HINT.into(),
+    })
+}
+
+/// A sliding window: `100 calls` or `60s`. A bare number is refused: calls or seconds?
+pub(crate) fn window(text: &str) -> Result<SlidingWindow, String> {
+    let t = text.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "a bare number could be calls or seconds: write `{t} calls` or `{t}s`"
+        ));
+    }
+    grammar::parse_window(t).map_err(|e| match e {
+        FormError::TooLong => "too large: at most 4294967295 calls, or 365 days".into(),
+        FormError::Malformed | FormError::Percent(_) => WINDOW_HINT.into(),
+    })
+}
+
+/// A backoff: `constant` or `exponential(2, 5m)`.
+pub(crate) fn backoff(text: &str) -> Result<Growth, String> {
+    grammar::parse_backoff(text.trim()).map_err(|e| match e {
+        FormError::TooLong => "too long: the longest period must be at most 365 days".into(),
+        FormError::Malformed | FormError::Percent(_) => BACKOFF_HINT.into(),
+    })
 }
 
 fn count(setting: Setting, text: &str) -> Result<u32, String> {

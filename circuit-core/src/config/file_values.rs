@@ -156,6 +156,14 @@ impl<'de> Visitor<'de> for TextVisitor {
         }
     }
 
+    // TOML hands every integer over as an `i64`.
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(E::invalid_type(de::Unexpected::Signed(v), &self)),
+        }
+    }
+
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
         Err(not_a_value(self.0, map))
     }

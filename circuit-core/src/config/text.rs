@@ -226,4 +226,81 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn ratios_are_decimal_numbers_and_a_percentage_says_which_ratio_to_write() {
+        assert_eq!(ratio(" 0.5 "), Ok(0.5));
+        assert_eq!(ratio("1"), Ok(1.0));
+        assert_eq!(ratio("0.05"), Ok(0.05));
+        assert_eq!(
+            ratio("50%"),
+            Err("expected a ratio, not a percentage: write 0.5".into())
+        );
+        assert_eq!(
+            ratio("12.5 %"),
+            Err("expected a ratio, not a percentage: write 0.125".into())
+        );
+        for bad in ["", ".5", "5.", "-0.5", "1e-3", "half", "0,5", "%"] {
+            assert_eq!(ratio(bad), Err(RATIO_HINT.into()), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn windows_are_calls_or_a_duration() {
+        assert_eq!(window("100 calls"), Ok(SlidingWindow::Count(100)));
+        assert_eq!(window(" 1 call "), Ok(SlidingWindow::Count(1)));
+        assert_eq!(window("7calls"), Ok(SlidingWindow::Count(7)));
+        assert_eq!(
+            window("2m"),
+            Ok(SlidingWindow::Time(Duration::from_secs(120)))
+        );
+        assert_eq!(
+            window("4294967296 calls"),
+            Err("too large: at most 4294967295 calls, or 365 days".into())
+        );
+        for bad in [
+            "calls",
+            "100 call s",
+            "1.5 calls",
+            "-1 calls",
+            "60 s",
+            "1m30s",
+        ] {
+            assert_eq!(window(bad), Err(WINDOW_HINT.into()), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn backoffs_are_constant_or_exponential_with_a_multiplier_and_a_cap() {
+        assert_eq!(backoff("constant"), Ok(Growth::Constant));
+        assert_eq!(
+            backoff(" exponential(2, 5m) "),
+            Ok(Growth::Exponential {
+                multiplier: 2.0,
+                max: Duration::from_secs(300)
+            })
+        );
+        assert_eq!(
+            backoff("exponential (1.5,30s)"),
+            Ok(Growth::Exponential {
+                multiplier: 1.5,
+                max: Duration::from_secs(30)
+            })
+        );
+        // The range is checked afterwards, against the setting.
+        assert!(backoff("exponential(0.5, 5m)").is_ok());
+        for bad in [
+            "",
+            "Constant",
+            "exponential",
+            "exponential()",
+            "exponential(2)",
+            "exponential(2, 5m",
+            "exponential(2, 300)",
+            "exponential(x2, 5m)",
+            "exponential(2, 5m, 1m)",
+        ] {
+            assert_eq!(backoff(bad), Err(BACKOFF_HINT.into()), "{bad:?}");
+        }
+    }
 }

@@ -121,12 +121,21 @@ impl fmt::Display for Value {
             Value::Ratio(r) => write!(f, "{r}"),
             Value::Window(SlidingWindow::Count(1)) => f.write_str("1 call"),
             Value::Window(SlidingWindow::Count(n)) => write!(f, "{n} calls"),
-            Value::Window(SlidingWindow::Time(d)) => write!(f, "{d:?}"),
+            Value::Window(SlidingWindow::Time(d)) => f.write_str(&duration_text(*d)),
             Value::Backoff(Growth::Constant) => f.write_str("constant"),
             Value::Backoff(Growth::Exponential { multiplier, max }) => {
-                write!(f, "exponential({multiplier}, {max:?})")
+                write!(f, "exponential({multiplier}, {})", duration_text(*max))
             }
         }
+    }
+}
+
+/// A duration as `Debug` writes it, but zero as `0s` (not `0ns`), as the text forms write it.
+fn duration_text(d: Duration) -> String {
+    if d.is_zero() {
+        "0s".to_owned()
+    } else {
+        format!("{d:?}")
     }
 }
 

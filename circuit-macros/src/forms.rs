@@ -23,9 +23,9 @@ fn ratio_example(setting: Setting) -> &'static str {
 pub(crate) fn ratio(setting: Setting, value: &Expr) -> syn::Result<Literal<Value>> {
     let key = setting.name();
     let example = ratio_example(setting);
-    let wrong_type = |span| {
-        syn::Error::new(
-            span,
+    let wrong_type = || {
+        syn::Error::new_spanned(
+            value,
             format!("`{key}` takes a ratio, a number like {example}: write `{key} = {example}`"),
         )
     };
@@ -37,9 +37,9 @@ pub(crate) fn ratio(setting: Setting, value: &Expr) -> syn::Result<Literal<Value
             ..
         }) => match &**expr {
             Expr::Lit(ExprLit { lit, .. }) => (true, lit),
-            _ => return Err(wrong_type(value.span())),
+            _ => return Err(wrong_type()),
         },
-        _ => return Err(wrong_type(value.span())),
+        _ => return Err(wrong_type()),
     };
     let number: f64 = match lit {
         Lit::Float(f) if matches!(f.suffix(), "" | "f64") => f.base10_parse()?,
@@ -56,7 +56,7 @@ pub(crate) fn ratio(setting: Setting, value: &Expr) -> syn::Result<Literal<Value
                 format!("`{key}` takes a number, not a string: write `{key} = {instead}`"),
             ));
         }
-        _ => return Err(wrong_type(lit.span())),
+        _ => return Err(wrong_type()),
     };
     let ratio = if negative { -number } else { number };
     if setting.refusal(Value::Ratio(ratio)).is_some() {
@@ -67,8 +67,9 @@ pub(crate) fn ratio(setting: Setting, value: &Expr) -> syn::Result<Literal<Value
         } else {
             literal
         };
-        return Err(syn::Error::new(
-            value.span(),
+        // On the whole expression: `-0.5`, not its `-` alone.
+        return Err(syn::Error::new_spanned(
+            value,
             format!(
                 "`{key}` must {}, not {written}: write for example `{key} = {example}`",
                 setting.expected(Value::Ratio(ratio))

@@ -87,8 +87,9 @@ pub enum Growth {
 /// One setting of a breaker.
 ///
 /// Each has a name (the attribute's key, the file's key, the name in error messages), a
-/// [`Kind`] of value, a default, limits (zero is refused, and some have a largest value) and
-/// the suffix of its environment variable.
+/// [`Kind`] of value, a default or none ("not configured": its rule is off), limits (a count
+/// or a duration refuses zero, and some have a largest value; a ratio, a window and a backoff
+/// have the ranges their variants give) and the suffix of its environment variable.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Setting {

@@ -107,12 +107,10 @@ impl<'de> Visitor<'de> for RatioVisitor {
     }
 
     // Integers as the numbers they are: `1` is a ratio, `0` and `2` are refused by range.
-    #[allow(clippy::cast_precision_loss)]
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
         Ok(v as f64)
     }
 
-    #[allow(clippy::cast_precision_loss)]
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
         Ok(v as f64)
     }

@@ -56,7 +56,9 @@ fn window(text: &str) -> Option<SlidingWindow> {
         return (calls >= 1).then_some(SlidingWindow::Count(calls));
     }
     let ms = duration_ms(t)?;
-    (ms >= 1 && ms <= MAX_MS).then(|| SlidingWindow::Time(Duration::from_millis(ms as u64)))
+    (1..=MAX_MS)
+        .contains(&ms)
+        .then(|| SlidingWindow::Time(Duration::from_millis(ms as u64)))
 }
 
 /// A backoff over the default 60 s recovery timeout: `(multiplier, max)`, `None` for
@@ -73,7 +75,7 @@ fn backoff(text: &str) -> Option<Option<(f64, Duration)>> {
         .strip_suffix(')')?;
     let (m, max) = inner.split_once(',')?;
     let m = number(m.trim()).filter(|m| m.is_finite() && *m >= 1.0)?;
-    let max = duration_ms(max.trim()).filter(|ms| *ms >= 60_000 && *ms <= MAX_MS)?;
+    let max = duration_ms(max.trim()).filter(|ms| (60_000..=MAX_MS).contains(ms))?;
     Some(Some((m, Duration::from_millis(max as u64))))
 }
 

@@ -16,12 +16,14 @@
 //!
 //! 1. here: a variant of [`Setting`], its place in `Setting::ALL`, and its row in
 //!    `Setting::row` (then copy this file over `circuit-core/src/config/table.rs`);
-//! 2. `circuit-core/src/config/mod.rs`: one line in `typed_settings!`, which gives `Config` its
-//!    field and getter and `ConfigBuilder` its setter;
+//! 2. `circuit-core/src/config/mod.rs`: one line in `typed_settings!` (under `always`, or
+//!    under `optional` for a setting without a default), which gives `Config` its field and
+//!    getter and `ConfigBuilder` its setter;
 //! 3. `circuit-core/src/macro_support/attribute.md`: the key's section;
 //! 4. the code that acts on it (the breaker);
-//! 5. only for a setting tied to another by a rule: the rule in `ConfigBuilder::build`, and its
-//!    compile-time twin in `circuit-macros/src/args.rs` (`check_across`).
+//! 5. only for a setting tied to another by a rule: the rule in `config/rules.rs` (which
+//!    `ConfigBuilder::build` runs), and its compile-time twin in `circuit-macros/src/args.rs`
+//!    or `across.rs` (`check_across`).
 //!
 //! The attribute's key, its parsing, checks and declaration, the environment variable, the
 //! file key, `Settings` and `ConfigError` follow from the row. (Tried with a count setting:

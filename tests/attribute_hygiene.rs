@@ -78,12 +78,44 @@ pub async fn guarded_async(a: u32, b: String) -> Result<u32, Failed> {
     Ok(__circuit_breaker + u32::try_from(b.len()).unwrap_or(0))
 }
 
+/// Whether an error says nothing about the service (for `ignore`).
+#[must_use]
+pub fn is_ignored(_: &Failed) -> bool {
+    false
+}
+
+/// Every trip-policy key and `ignore`, whose expansion names more of the runtime (the window
+/// and backoff values, the `_ignoring` calls).
+#[circuit_breaker(
+    failure_rate_threshold = 0.5,
+    sliding_window = "100 calls",
+    minimum_calls = 20,
+    slow_call_duration = "2s",
+    slow_call_rate_threshold = 0.5,
+    backoff = "exponential(1.5, 5m)",
+    jitter = 0.2,
+    ignore = is_ignored,
+    fallback = fallback
+)]
+pub fn with_policies(a: u32, b: String) -> Result<u32, Failed> {
+    Ok(a + u32::try_from(b.len()).unwrap_or(0))
+}
+
+/// The same, async, with a time window.
+#[circuit_breaker(sliding_window = "60s", failure_rate_threshold = 1, ignore = is_ignored)]
+pub async fn with_policies_async(a: u32) -> Result<u32, Failed> {
+    Ok(a)
+}
+
 #[test]
 fn the_expansion_does_not_see_the_neighbours_nor_the_body_its_locals() {
+    assert_eq!(with_policies(1, "a".to_owned()), Ok(2));
+    let mut cx = ::std::task::Context::from_waker(::std::task::Waker::noop());
+    let mut fut = ::std::pin::pin!(with_policies_async(4));
+    assert_eq!(fut.as_mut().poll(&mut cx), ::std::task::Poll::Ready(Ok(4)));
     assert_eq!(guarded(1, "ab".to_owned()), Ok(3));
     assert_eq!(guarded(0, "abc".to_owned()), Ok(3), "the fallback");
     assert_eq!(guarded::breaker().snapshot().fallbacks, 1);
-    let mut cx = ::std::task::Context::from_waker(::std::task::Waker::noop());
     let mut fut = ::std::pin::pin!(guarded_async(2, "a".to_owned()));
     assert_eq!(fut.as_mut().poll(&mut cx), ::std::task::Poll::Ready(Ok(3)));
     assert_eq!(neighbours::beside(1, String::new()), Ok(1));

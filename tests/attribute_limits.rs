@@ -111,7 +111,7 @@ fn the_tables_limits_are_what_build_accepts() {
                 .unwrap();
         }
         let config = at_max.apply(&Config::default()).unwrap();
-        assert_eq!(config.value(setting), max);
+        assert_eq!(config.value(setting), Some(max));
         assert!(config::Settings::new().set(setting, above).is_err());
     }
 }

@@ -207,7 +207,7 @@ fn the_setting_is_refused_at_zero_and_read_from_the_environment() {
         "`half_open_max_wait` must be longer than zero, got 0s"
     );
     assert_eq!(
-        Setting::from_name("half_open_max_wait").map(Setting::default_value),
+        Setting::from_name("half_open_max_wait").and_then(Setting::default_value),
         Some(Value::Duration(secs(120)))
     );
     let registry = Registry::new();

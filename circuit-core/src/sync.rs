@@ -36,6 +36,12 @@ mod loom_locks {
             // parking_lot does not poison; a panic while locked fails the model anyway.
             self.0.lock().unwrap_or_else(PoisonError::into_inner)
         }
+
+        /// parking_lot's `get_mut`; loom's mutex has none, so this takes the (uncontended)
+        /// lock, which the exclusive borrow makes safe to hand out for the borrow's life.
+        pub(crate) fn get_mut(&mut self) -> loom::sync::MutexGuard<'_, T> {
+            self.lock()
+        }
     }
 
     /// loom's read-write lock with parking_lot's signature.

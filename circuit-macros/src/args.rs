@@ -2,6 +2,7 @@
 //! span of the token at fault and reported together with the others.
 
 use crate::duration;
+use crate::forms;
 use crate::table::{Kind, Refusal, Setting, Value};
 use proc_macro2::Span;
 use syn::ext::IdentExt;
@@ -15,7 +16,7 @@ fn keys() -> Vec<&'static str> {
     let settings = Setting::ALL.into_iter().map(Setting::name);
     std::iter::once("name")
         .chain(settings)
-        .chain(["fallback", "exclude", "handle", "crate"])
+        .chain(["fallback", "exclude", "ignore", "handle", "crate"])
         .collect()
 }
 
@@ -43,6 +44,7 @@ pub(crate) struct Args {
     pub(crate) settings: [Option<Literal<Value>>; Setting::COUNT],
     pub(crate) fallback: Option<ExprPath>,
     pub(crate) exclude: Option<ExprPath>,
+    pub(crate) ignore: Option<ExprPath>,
     pub(crate) handle: Option<Handle>,
     pub(crate) krate: Option<Path>,
 }
@@ -188,6 +190,7 @@ impl Args {
                 function_path(key, value, "get_user_fallback").map(|p| self.fallback = Some(p))
             }
             "exclude" => function_path(key, value, "is_not_found").map(|p| self.exclude = Some(p)),
+            "ignore" => function_path(key, value, "is_cancelled").map(|p| self.ignore = Some(p)),
             "handle" => handle(value).map(|h| self.handle = Some(h)),
             "crate" => string(key, &value, "\"circuit_core\"").and_then(|lit| {
                 let path = lit.parse::<Path>().map_err(|_| {
@@ -212,20 +215,31 @@ impl Args {
         self.settings[setting.index()]
     }
 
+    /// The value given for `setting`, or its default (`None`: not configured).
+    fn value_or_default(&self, setting: Setting) -> Option<Value> {
+        self.setting(setting)
+            .map(|l| l.value)
+            .or(setting.default_value())
+    }
+
     /// A count given for `setting`, or its default.
     fn count_or_default(&self, setting: Setting) -> u32 {
-        let value = self
-            .setting(setting)
-            .map_or(setting.default_value(), |l| l.value);
-        match value {
-            Value::Count(n) => n,
-            _ => unreachable!("{} is a count", setting.name()),
+        match self.value_or_default(setting) {
+            Some(Value::Count(n)) => n,
+            _ => unreachable!("{} is a count with a default", setting.name()),
         }
     }
 
-    /// What `Config::build()` would refuse across keys, checked with the defaults standing in
-    /// for keys left out.
+    /// What `Config::build()` would refuse across keys (`config/rules.rs`, in the same
+    /// order), checked with the defaults standing in for keys left out; and `ignore` and
+    /// `exclude` naming one function.
     fn check_across(&mut self, errors: &mut Errors) {
+        self.check_success_threshold(errors);
+        crate::across::check(self, errors);
+    }
+
+    /// `success_threshold` above `half_open_max_calls`.
+    fn check_success_threshold(&mut self, errors: &mut Errors) {
         let (threshold, limit) = (Setting::SuccessThreshold, Setting::HalfOpenMaxCalls);
         let success = self.count_or_default(threshold);
         let max_calls = self.count_or_default(limit);
@@ -294,7 +308,10 @@ fn setting_literal(setting: Setting, value: &Expr) -> syn::Result<Literal<Value>
     match setting.kind() {
         Kind::Count => {
             // The default makes the example of every message.
-            let example = count_text(setting.default_value());
+            let example = match setting.default_value() {
+                Some(default) => count_text(default),
+                None => "20".to_owned(),
+            };
             let n = count(key, value, &example)?;
             let refused = match setting.refusal(Value::Count(n.value)) {
                 None => {
@@ -310,7 +327,9 @@ fn setting_literal(setting: Setting, value: &Expr) -> syn::Result<Literal<Value>
                     "`{key}` must be at most {}: write a smaller number, like `{key} = {example}`",
                     count_text(max)
                 ),
-                Some(Refusal::WrongKind) => unreachable!("a count is read as one"),
+                Some(Refusal::WrongKind | Refusal::OutOfRange) => {
+                    unreachable!("a count is read as one, and has no range of its own")
+                }
             };
             Err(syn::Error::new(n.span, refused))
         }
@@ -321,6 +340,15 @@ fn setting_literal(setting: Setting, value: &Expr) -> syn::Result<Literal<Value>
                 value: Value::Duration(d),
                 span: lit.span(),
             })
+        }
+        Kind::Ratio => forms::ratio(setting, value),
+        Kind::Window => {
+            let lit = string(key, value, "\"100 calls\"")?;
+            forms::window(setting, &lit)
+        }
+        Kind::Backoff => {
+            let lit = string(key, value, "\"exponential(2, 5m)\"")?;
+            forms::backoff(setting, &lit)
         }
     }
 }
@@ -342,7 +370,7 @@ fn unknown_key(key: &str) -> String {
     )
 }
 
-fn string(key: &str, value: &Expr, example: &str) -> syn::Result<LitStr> {
+pub(crate) fn string(key: &str, value: &Expr, example: &str) -> syn::Result<LitStr> {
     match value {
         Expr::Lit(ExprLit {
             lit: Lit::Str(lit), ..

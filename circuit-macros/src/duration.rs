@@ -33,7 +33,9 @@ pub(crate) fn parse(setting: Setting, lit: &LitStr) -> syn::Result<Duration> {
             "`{key}` must be longer than zero, not {text:?}: write for example \"30s\""
         ))),
         Some(Refusal::TooLarge { .. }) => Err(too_long()),
-        Some(Refusal::WrongKind) => unreachable!("{key} is read as a duration"),
+        Some(Refusal::WrongKind | Refusal::OutOfRange) => {
+            unreachable!("{key} is read as a duration, which has no range of its own")
+        }
     }
 }
 

@@ -175,20 +175,32 @@ pub(crate) fn expand(
     // The return type decides `R` (not the fallback, which is checked against it), and the
     // call sits on the return type: errors about it (not a `Result`, an error without
     // `From<CircuitOpen>`) are reported there.
-    let (name, inferred) = match (is_async, &args.fallback) {
-        (false, None) => ("run", quote!()),
-        (true, None) => ("run_async", quote!()),
-        (false, Some(_)) => ("run_or_fallback", quote!(, _, _)),
-        (true, Some(_)) => ("run_async_or_fallback", quote!(, _, _, _)),
+    // With `ignore`, the `_ignoring` variants, which report through a permit; without it,
+    // those that go through `call_with` as before.
+    let ignoring = args.ignore.is_some();
+    let (name, inferred) = match (is_async, &args.fallback, ignoring) {
+        (false, None, false) => ("run", quote!()),
+        (true, None, false) => ("run_async", quote!()),
+        (false, Some(_), false) => ("run_or_fallback", quote!(, _, _)),
+        (true, Some(_), false) => ("run_async_or_fallback", quote!(, _, _, _)),
+        (false, None, true) => ("run_ignoring", quote!()),
+        (true, None, true) => ("run_async_ignoring", quote!()),
+        (false, Some(_), true) => ("run_ignoring_or_fallback", quote!(, _, _)),
+        (true, Some(_), true) => ("run_async_ignoring_or_fallback", quote!(, _, _, _)),
     };
     let name = Ident::new(name, Span::call_site());
     let run = respan(quote!(#private::#name), output_span);
+    // `exclude`, then `ignore` when given.
+    let classify = match &args.ignore {
+        Some(ignore) => quote!(#exclude, #ignore),
+        None => exclude,
+    };
     let arguments = match (&args.fallback, clones) {
         // The clones come first: the body takes the originals.
         (Some(fallback), Some(clones)) => {
-            quote!(#breaker_expr, (#(#clones,)*), #body, #exclude, #fallback)
+            quote!(#breaker_expr, (#(#clones,)*), #body, #classify, #fallback)
         }
-        _ => quote!(#breaker_expr, #body, #exclude),
+        _ => quote!(#breaker_expr, #body, #classify),
     };
     let mut arguments = Group::new(Delimiter::Parenthesis, arguments);
     arguments.set_span(output_span);

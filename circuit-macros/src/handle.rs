@@ -4,7 +4,7 @@
 
 use crate::args::{Args, Handle};
 use crate::function::Function;
-use crate::table::{Setting, Value};
+use crate::table::{Growth, Setting, SlidingWindow, Value};
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
@@ -99,13 +99,28 @@ impl Breaker<'_> {
             let literal = self.args.setting(setting)?;
             // The variant's name, as `Debug` writes a unit variant.
             let variant = Ident::new(&format!("{setting:?}"), Span::call_site());
+            let private = quote!(#krate::__private);
             let value = match literal.value {
                 Value::Count(n) => quote!(Count(#n)),
                 Value::Duration(d) => {
-                    // Whole milliseconds: the grammar has no finer unit.
-                    let millis = u64::try_from(d.as_millis())
-                        .expect("the grammar reads a u64 of milliseconds");
-                    quote!(Duration(::core::time::Duration::from_millis(#millis)))
+                    let d = millis(d);
+                    quote!(Duration(#d))
+                }
+                Value::Ratio(r) => quote!(Ratio(#r)),
+                Value::Window(SlidingWindow::Count(n)) => {
+                    quote!(Window(#private::SlidingWindow::Count(#n)))
+                }
+                Value::Window(SlidingWindow::Time(d)) => {
+                    let d = millis(d);
+                    quote!(Window(#private::SlidingWindow::Time(#d)))
+                }
+                Value::Backoff(Growth::Constant) => quote!(Backoff(#private::Growth::Constant)),
+                Value::Backoff(Growth::Exponential { multiplier, max }) => {
+                    let max = millis(max);
+                    quote!(Backoff(#private::Growth::Exponential {
+                        multiplier: #multiplier,
+                        max: #max,
+                    }))
                 }
             };
             Some(quote!((#krate::__private::Setting::#variant, #krate::__private::Value::#value)))
@@ -208,4 +223,10 @@ impl Breaker<'_> {
             Place::Body { handle: None } => TokenStream::new(),
         }
     }
+}
+
+/// `Duration::from_millis(..)` of `d`: whole milliseconds, for the grammar has no finer unit.
+fn millis(d: std::time::Duration) -> TokenStream {
+    let millis = u64::try_from(d.as_millis()).expect("the grammar reads a u64 of milliseconds");
+    quote!(::core::time::Duration::from_millis(#millis))
 }

@@ -2,14 +2,17 @@
 //! documentation describes it.
 //!
 //! Stages, one file each: `args` parses and checks the arguments (settings through `table`,
-//! durations through `grammar`, both shared with the runtime), `function` the item, `handle`
+//! durations through `grammar`, both shared with the runtime; ratios, windows and backoffs in
+//! `forms`; the trip policies' rules across keys in `across`), `function` the item, `handle`
 //! generates the breaker's declaration and inspection handle, `expand` the new body. Every
 //! mistake is a `syn::Error` on the token at fault; all of them are reported at once, and the
 //! function is still emitted so that the user sees only the real errors.
 
+mod across;
 mod args;
 mod duration;
 mod expand;
+mod forms;
 mod function;
 // The duration grammar and the table of settings, shared with circuit-core as copies of the
 // same text. Some of what the runtime needs (environment suffixes, conversions) goes unused

@@ -16,12 +16,14 @@
 //!
 //! 1. here: a variant of [`Setting`], its place in `Setting::ALL`, and its row in
 //!    `Setting::row` (then copy this file over `circuit-core/src/config/table.rs`);
-//! 2. `circuit-core/src/config/mod.rs`: one line in `typed_settings!`, which gives `Config` its
-//!    field and getter and `ConfigBuilder` its setter;
+//! 2. `circuit-core/src/config/mod.rs`: one line in `typed_settings!` (under `always`, or
+//!    under `optional` for a setting without a default), which gives `Config` its field and
+//!    getter and `ConfigBuilder` its setter;
 //! 3. `circuit-core/src/macro_support/attribute.md`: the key's section;
 //! 4. the code that acts on it (the breaker);
-//! 5. only for a setting tied to another by a rule: the rule in `ConfigBuilder::build`, and its
-//!    compile-time twin in `circuit-macros/src/args.rs` (`check_across`).
+//! 5. only for a setting tied to another by a rule: the rule in `config/rules.rs` (which
+//!    `ConfigBuilder::build` runs), and its compile-time twin in `circuit-macros/src/args.rs`
+//!    or `across.rs` (`check_across`).
 //!
 //! The attribute's key, its parsing, checks and declaration, the environment variable, the
 //! file key, `Settings` and `ConfigError` follow from the row. (Tried with a count setting:
@@ -29,12 +31,16 @@
 //! compile-fail tests that list every key (`tests/ui/unknown_key.stderr`,
 //! `all_errors_at_once.stderr`) are then regenerated with `TRYBUILD=overwrite`.
 //!
-//! A new kind of value (a fraction, an enum such as a sliding window) is more work, done once
-//! for all the settings of that kind: a variant of [`Kind`] and of [`Value`], what zero and
-//! "too large" mean for it (`Value::is_zero`, `Value::exceeds`), its Rust type and how it is
-//! written (`circuit-core/src/config/value.rs`, `error.rs`), how text and files hold it
-//! (`config/text.rs`, `config/file.rs`), and how the attribute reads and writes its literal
-//! (`circuit-macros/src/args.rs`, `handle.rs`). The compiler points at each match to extend.
+//! A new kind of value is more work, done once for all the settings of that kind: a variant
+//! of [`Kind`] and of [`Value`], what it accepts (`Setting::refusal`, and for the kinds with a
+//! range of their own, `Setting::expected`), its text form (`grammar.rs`, shared like this
+//! file), its Rust type and how it is written (`circuit-core/src/config/value.rs`,
+//! `error.rs`), how text and files hold it (`config/text.rs`, `config/file.rs`), and how the
+//! attribute reads and writes its literal (`circuit-macros/src/args.rs`, `handle.rs`). The
+//! compiler points at each match to extend.
+//!
+//! A setting may have no default (`Row::default` is `None`): it is "not configured", and the
+//! rule it belongs to is off until a source gives it.
 
 use std::time::Duration;
 
@@ -42,14 +48,50 @@ use std::time::Duration;
 /// counts trial calls in 20 bits.
 pub const MAX_HALF_OPEN_CALLS: u32 = (1 << 20) - 1;
 
-/// The longest `recovery_timeout`: anything longer is surely a unit mistake.
+/// The longest `recovery_timeout`: anything longer is surely a unit mistake. The same bound
+/// holds for every duration of the table: `half_open_max_wait`, `slow_call_duration`, a time
+/// `sliding_window` and a backoff's longest period.
 pub const MAX_RECOVERY_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+/// The calls a failure rate or slow-call rate is measured over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SlidingWindow {
+    /// The last this many calls.
+    Count(u32),
+    /// The calls of the last period.
+    Time(Duration),
+}
+
+impl Default for SlidingWindow {
+    /// The last 100 calls, as resilience4j.
+    fn default() -> Self {
+        SlidingWindow::Count(100)
+    }
+}
+
+/// How the Open period grows with each consecutive re-opening: the `backoff` setting's value.
+/// Its random spread is a setting of its own, `jitter`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Growth {
+    /// Every Open period lasts `recovery_timeout`.
+    Constant,
+    /// Each consecutive re-opening multiplies the period by `multiplier` (a finite number of
+    /// at least 1), up to `max` (longer than zero, at most 365 days, and not shorter than
+    /// `recovery_timeout`).
+    Exponential {
+        /// What each re-opening multiplies the period by.
+        multiplier: f64,
+        /// The longest period.
+        max: Duration,
+    },
+}
 
 /// One setting of a breaker.
 ///
 /// Each has a name (the attribute's key, the file's key, the name in error messages), a
-/// [`Kind`] of value, a default, limits (zero is refused, and some have a largest value) and
-/// the suffix of its environment variable.
+/// [`Kind`] of value, a default or none ("not configured": its rule is off), limits (a count
+/// or a duration refuses zero, and some have a largest value; a ratio, a window and a backoff
+/// have the ranges their variants give) and the suffix of its environment variable.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Setting {
@@ -70,6 +112,33 @@ pub enum Setting {
     /// the request timeouts clients commonly default to (30 s to 100 s), so a slow but real
     /// trial is not cut off; longer than zero, at most 365 days.
     HalfOpenMaxWait,
+    /// `failure_rate_threshold`: the failure rate over `sliding_window` at or above which the
+    /// breaker opens, once the window holds `minimum_calls` calls. A ratio above 0 and at most
+    /// 1; no default (no failure-rate rule).
+    FailureRateThreshold,
+    /// `sliding_window`: the calls the failure and slow-call rates are measured over, the
+    /// last N calls or the calls of the last period. Default the last 100 calls; a count of at
+    /// least 1, or a period longer than zero and at most 365 days.
+    SlidingWindow,
+    /// `minimum_calls`: the calls the window must hold before a rate can open the breaker. A
+    /// count; no default of its own: 100, or a count window's size when that is smaller; at
+    /// least 1, at most a count window's size.
+    MinimumCalls,
+    /// `slow_call_duration`: how long a call must take, succeeding or failing, to count as
+    /// slow. A duration; no default (calls are not timed); longer than zero, at most 365
+    /// days. Alone, it times calls and reports the slow-call rate without tripping anything.
+    SlowCallDuration,
+    /// `slow_call_rate_threshold`: the slow-call rate over `sliding_window` at or above which
+    /// the breaker opens. A ratio above 0 and at most 1; no default (no slow-call rule); needs
+    /// `slow_call_duration`.
+    SlowCallRateThreshold,
+    /// `backoff`: how the Open period grows with each consecutive re-opening. Default
+    /// constant; an exponential multiplier is a finite number of at least 1, its longest
+    /// period longer than zero, at most 365 days and not shorter than `recovery_timeout`.
+    Backoff,
+    /// `jitter`: the ratio by which each Open period is spread at random. A ratio of at least
+    /// 0 and below 1; default 0 (no spread), the one setting where zero means something.
+    Jitter,
 }
 
 /// The kind of value a setting takes.
@@ -80,10 +149,16 @@ pub enum Kind {
     Count,
     /// A length of time.
     Duration,
+    /// A ratio (`f64`), such as 0.5 for half the calls.
+    Ratio,
+    /// A [`SlidingWindow`].
+    Window,
+    /// How the Open period grows ([`Growth`]).
+    Backoff,
 }
 
 /// The value of one setting.
-// Not `Eq`: kinds to come include fractions.
+// Not `Eq`: a ratio is a float.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Value {
@@ -91,6 +166,12 @@ pub enum Value {
     Count(u32),
     /// A value of [`Kind::Duration`].
     Duration(Duration),
+    /// A value of [`Kind::Ratio`].
+    Ratio(f64),
+    /// A value of [`Kind::Window`].
+    Window(SlidingWindow),
+    /// A value of [`Kind::Backoff`].
+    Backoff(Growth),
 }
 
 /// Why a value is refused on its own. The rules that tie two settings together are not here:
@@ -106,14 +187,19 @@ pub(crate) enum Refusal {
         /// The largest value accepted.
         max: Value,
     },
+    /// A ratio, a window or a backoff outside what the setting accepts:
+    /// [`Setting::expected`] says what it must be.
+    OutOfRange,
 }
 
 /// A row of the table.
 struct Row {
     name: &'static str,
     kind: Kind,
-    default: Value,
-    /// `None`: as large as the kind holds.
+    /// `None`: not configured unless a source gives it.
+    default: Option<Value>,
+    /// For a count or a duration: the largest value, `None` for as large as the kind holds.
+    /// The other kinds' ranges are their own (`Setting::refusal`).
     max: Option<Value>,
     env_suffix: &'static str,
 }
@@ -121,12 +207,19 @@ struct Row {
 impl Setting {
     /// Every setting, in the order the docs, the attribute's keys and error reports give them.
     /// `ALL[s.index()] == s`.
-    pub const ALL: [Setting; 5] = [
+    pub const ALL: [Setting; 12] = [
         Setting::FailureThreshold,
         Setting::SuccessThreshold,
         Setting::HalfOpenMaxCalls,
         Setting::RecoveryTimeout,
         Setting::HalfOpenMaxWait,
+        Setting::FailureRateThreshold,
+        Setting::SlidingWindow,
+        Setting::MinimumCalls,
+        Setting::SlowCallDuration,
+        Setting::SlowCallRateThreshold,
+        Setting::Backoff,
+        Setting::Jitter,
     ];
 
     /// How many settings there are.
@@ -137,38 +230,88 @@ impl Setting {
             Setting::FailureThreshold => Row {
                 name: "failure_threshold",
                 kind: Kind::Count,
-                default: Value::Count(5),
+                default: Some(Value::Count(5)),
                 max: None,
                 env_suffix: "FAILURE_THRESHOLD",
             },
             Setting::SuccessThreshold => Row {
                 name: "success_threshold",
                 kind: Kind::Count,
-                default: Value::Count(3),
+                default: Some(Value::Count(3)),
                 max: Some(Value::Count(MAX_HALF_OPEN_CALLS)),
                 env_suffix: "SUCCESS_THRESHOLD",
             },
             Setting::HalfOpenMaxCalls => Row {
                 name: "half_open_max_calls",
                 kind: Kind::Count,
-                default: Value::Count(3),
+                default: Some(Value::Count(3)),
                 max: Some(Value::Count(MAX_HALF_OPEN_CALLS)),
                 env_suffix: "HALF_OPEN_MAX_CALLS",
             },
             Setting::RecoveryTimeout => Row {
                 name: "recovery_timeout",
                 kind: Kind::Duration,
-                default: Value::Duration(Duration::from_secs(60)),
+                default: Some(Value::Duration(Duration::from_secs(60))),
                 max: Some(Value::Duration(MAX_RECOVERY_TIMEOUT)),
                 env_suffix: "RECOVERY_TIMEOUT",
             },
             Setting::HalfOpenMaxWait => Row {
                 name: "half_open_max_wait",
                 kind: Kind::Duration,
-                default: Value::Duration(Duration::from_secs(120)),
+                default: Some(Value::Duration(Duration::from_secs(120))),
                 // The same bound as the recovery timeout, for the same reason.
                 max: Some(Value::Duration(MAX_RECOVERY_TIMEOUT)),
                 env_suffix: "HALF_OPEN_MAX_WAIT",
+            },
+            Setting::FailureRateThreshold => Row {
+                name: "failure_rate_threshold",
+                kind: Kind::Ratio,
+                default: None,
+                max: None,
+                env_suffix: "FAILURE_RATE_THRESHOLD",
+            },
+            Setting::SlidingWindow => Row {
+                name: "sliding_window",
+                kind: Kind::Window,
+                default: Some(Value::Window(SlidingWindow::Count(100))),
+                max: None,
+                env_suffix: "SLIDING_WINDOW",
+            },
+            Setting::MinimumCalls => Row {
+                name: "minimum_calls",
+                kind: Kind::Count,
+                // 100, or a count window's size when that is smaller: `Config::minimum_calls`.
+                default: None,
+                max: None,
+                env_suffix: "MINIMUM_CALLS",
+            },
+            Setting::SlowCallDuration => Row {
+                name: "slow_call_duration",
+                kind: Kind::Duration,
+                default: None,
+                max: Some(Value::Duration(MAX_RECOVERY_TIMEOUT)),
+                env_suffix: "SLOW_CALL_DURATION",
+            },
+            Setting::SlowCallRateThreshold => Row {
+                name: "slow_call_rate_threshold",
+                kind: Kind::Ratio,
+                default: None,
+                max: None,
+                env_suffix: "SLOW_CALL_RATE_THRESHOLD",
+            },
+            Setting::Backoff => Row {
+                name: "backoff",
+                kind: Kind::Backoff,
+                default: Some(Value::Backoff(Growth::Constant)),
+                max: None,
+                env_suffix: "BACKOFF",
+            },
+            Setting::Jitter => Row {
+                name: "jitter",
+                kind: Kind::Ratio,
+                default: Some(Value::Ratio(0.0)),
+                max: None,
+                env_suffix: "JITTER",
             },
         }
     }
@@ -184,12 +327,14 @@ impl Setting {
         self.row().kind
     }
 
-    /// The value a breaker has when nothing sets it.
-    pub const fn default_value(self) -> Value {
+    /// The value a breaker has when nothing sets it; `None` for a setting that is not
+    /// configured until a source gives it (its rule is off).
+    pub const fn default_value(self) -> Option<Value> {
         self.row().default
     }
 
-    /// The largest value accepted; `None` when any value of its kind but zero is.
+    /// The largest count or duration accepted; `None` when any value of its kind but zero
+    /// is, and for a ratio, a window or a backoff, whose ranges [`Setting`]'s docs give.
     pub const fn max(self) -> Option<Value> {
         self.row().max
     }
@@ -213,15 +358,73 @@ impl Setting {
     /// Why `value` is refused for this setting on its own, if it is.
     pub(crate) fn refusal(self, value: Value) -> Option<Refusal> {
         if value.kind() != self.kind() {
-            Some(Refusal::WrongKind)
-        } else if value.is_zero() {
-            Some(Refusal::Zero)
-        } else {
-            match self.max() {
-                Some(max) if value.exceeds(max) => Some(Refusal::TooLarge { max }),
-                _ => None,
+            return Some(Refusal::WrongKind);
+        }
+        match value {
+            Value::Count(_) | Value::Duration(_) => {
+                if value.is_zero() {
+                    Some(Refusal::Zero)
+                } else {
+                    match self.max() {
+                        Some(max) if value.exceeds(max) => Some(Refusal::TooLarge { max }),
+                        _ => None,
+                    }
+                }
+            }
+            Value::Ratio(r) => {
+                // `!(..)` so that NaN, which compares false with everything, is refused.
+                let accepted = if self.zero_is_a_ratio() {
+                    (0.0..1.0).contains(&r)
+                } else {
+                    r > 0.0 && r <= 1.0
+                };
+                (!accepted).then_some(Refusal::OutOfRange)
+            }
+            Value::Window(_) | Value::Backoff(_) => {
+                self.out_of_range(value).map(|_| Refusal::OutOfRange)
             }
         }
+    }
+
+    /// Whether this ratio setting takes zero and refuses one: `jitter` (0 is no spread, and a
+    /// spread of the whole period could make it nothing). The rates take (0, 1].
+    const fn zero_is_a_ratio(self) -> bool {
+        matches!(self, Setting::Jitter)
+    }
+
+    /// What a window or a backoff refused on its own must be instead: see
+    /// [`expected`](Self::expected).
+    fn out_of_range(self, value: Value) -> Option<&'static str> {
+        match value {
+            Value::Window(SlidingWindow::Count(0)) => Some("be at least 1 call"),
+            Value::Window(SlidingWindow::Time(d)) if d.is_zero() => Some("be longer than zero"),
+            Value::Window(SlidingWindow::Time(d)) if d > MAX_RECOVERY_TIMEOUT => {
+                Some("be at most 365 days")
+            }
+            Value::Backoff(Growth::Exponential { multiplier, max }) => {
+                if !(multiplier.is_finite() && multiplier >= 1.0) {
+                    Some("have a finite multiplier of at least 1")
+                } else if max.is_zero() {
+                    Some("have a longest period longer than zero")
+                } else if max > MAX_RECOVERY_TIMEOUT {
+                    Some("have a longest period of at most 365 days")
+                } else {
+                    None
+                }
+            }
+            Value::Ratio(_) => Some(if self.zero_is_a_ratio() {
+                "be a ratio of at least 0 and below 1"
+            } else {
+                "be a ratio above 0 and at most 1"
+            }),
+            _ => None,
+        }
+    }
+
+    /// For a value refused as [`Refusal::OutOfRange`], what it must be, as the rest of the
+    /// sentence "`jitter` must ...": `be a ratio of at least 0 and below 1`.
+    pub(crate) fn expected(self, value: Value) -> &'static str {
+        self.out_of_range(value).unwrap_or("be another value")
     }
 }
 
@@ -231,14 +434,19 @@ impl Value {
         match self {
             Value::Count(_) => Kind::Count,
             Value::Duration(_) => Kind::Duration,
+            Value::Ratio(_) => Kind::Ratio,
+            Value::Window(_) => Kind::Window,
+            Value::Backoff(_) => Kind::Backoff,
         }
     }
 
-    /// Whether it is zero (no setting accepts zero).
+    /// Whether a count or a duration is zero (no count or duration setting accepts zero).
     pub(crate) const fn is_zero(self) -> bool {
         match self {
             Value::Count(n) => n == 0,
             Value::Duration(d) => d.is_zero(),
+            // Their ranges are their own: `Setting::refusal`.
+            Value::Ratio(_) | Value::Window(_) | Value::Backoff(_) => false,
         }
     }
 
@@ -248,8 +456,12 @@ impl Value {
             (Value::Count(v), Value::Count(max)) => v > max,
             (Value::Duration(v), Value::Duration(max)) => v > max,
             // Of another kind: the kind is refused on its own. Listed by kind, not with `_`,
-            // so that a new kind cannot be forgotten here.
-            (Value::Count(_), _) | (Value::Duration(_), _) => false,
+            // so that a new kind cannot be forgotten here. The other kinds have no `max`.
+            (Value::Count(_), _)
+            | (Value::Duration(_), _)
+            | (Value::Ratio(_), _)
+            | (Value::Window(_), _)
+            | (Value::Backoff(_), _) => false,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Configuration from environment variables, read once at start-up.
 //!
 //! A breaker named `user-service` reads `CIRCUIT_USER_SERVICE_FAILURE_THRESHOLD`,
-//! `..._SUCCESS_THRESHOLD`, `..._RECOVERY_TIMEOUT` and `..._HALF_OPEN_MAX_CALLS`; a breaker
+//! `..._SUCCESS_THRESHOLD`, `..._RECOVERY_TIMEOUT`, `..._FAILURE_RATE_THRESHOLD`,
+//! `..._SLIDING_WINDOW` and so on, one per setting; a breaker
 //! given a prefix of its own (`DB_CIRCUIT_BREAKER`) reads
 //! `DB_CIRCUIT_BREAKER_FAILURE_THRESHOLD` and so on: one variable per [`Setting`], named by its
 //! [`env_suffix`](Setting::env_suffix). Every value is checked before any is applied, and every
@@ -41,11 +42,23 @@ pub const DEFAULT_ENV_PREFIX: &str = "CIRCUIT";
 /// # Ok::<(), circuit_core::config::EnvError>(())
 /// ```
 ///
-/// Values: the thresholds and `HALF_OPEN_MAX_CALLS` are whole numbers; `RECOVERY_TIMEOUT` is
-/// a whole number with one unit of `ms`, `s`, `m`, `h` and nothing between them (`500ms`,
-/// `90s`, `5m`), the grammar of the attribute's `recovery_timeout`, or, unlike the attribute,
-/// a bare whole number of seconds (`60`). Whitespace around a value is ignored. They are
-/// checked with [`ConfigBuilder::build`](crate::ConfigBuilder::build)'s rules and messages.
+/// Values, by the kind of the setting (see [`Setting`]):
+///
+/// | kind | settings | written |
+/// |---|---|---|
+/// | count | `FAILURE_THRESHOLD`, `SUCCESS_THRESHOLD`, `HALF_OPEN_MAX_CALLS`, `MINIMUM_CALLS` | `5` |
+/// | duration | `RECOVERY_TIMEOUT`, `HALF_OPEN_MAX_WAIT`, `SLOW_CALL_DURATION` | `500ms`, `90s`, `5m`, `1h`, or bare seconds `60` |
+/// | ratio | `FAILURE_RATE_THRESHOLD`, `SLOW_CALL_RATE_THRESHOLD`, `JITTER` | `0.5` (not `50%`) |
+/// | window | `SLIDING_WINDOW` | `100 calls` or a duration with its unit, `60s` |
+/// | backoff | `BACKOFF` | `constant` or `exponential(2, 5m)` (multiplier, longest period) |
+///
+/// A duration is a whole number with one unit of `ms`, `s`, `m`, `h` and nothing between
+/// them, the grammar of the attribute's `recovery_timeout`, or, unlike the attribute, a bare
+/// whole number of seconds. A window has no bare number: `100` could be calls or seconds.
+/// Whitespace around a value is ignored. They are checked with
+/// [`ConfigBuilder::build`](crate::ConfigBuilder::build)'s rules and messages, and a variable
+/// counts as given explicitly ([`Config::is_set`]): a `FAILURE_THRESHOLD` beside a rate rule
+/// keeps the consecutive rule on.
 ///
 /// Unset variables leave their setting as it is: settings are laid over the breaker's
 /// configuration (its attribute's literals, or one given earlier to
@@ -421,6 +434,7 @@ mod work {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Kind;
 
     /// Items visited by `registered` then `apply_from`, for `n` breakers with every variable
     /// set (and as many unrelated ones).
@@ -432,9 +446,12 @@ mod tests {
         let mut vars = Vec::new();
         for i in 0..n {
             for setting in Setting::ALL {
-                let value = match setting {
-                    Setting::RecoveryTimeout => "30s",
-                    _ => "2",
+                let value = match setting.kind() {
+                    Kind::Count => "2",
+                    Kind::Duration => "30s",
+                    Kind::Ratio => "0.5",
+                    Kind::Window => "100 calls",
+                    Kind::Backoff => "exponential(2, 5m)",
                 };
                 vars.push((variable(&format!("CIRCUIT_BREAKER_{i}"), setting), value));
             }

@@ -4,6 +4,7 @@ use crate::config::grammar::describe_limit;
 use crate::config::table::Refusal;
 use crate::config::{Kind, Setting, Value};
 use std::fmt;
+use std::time::Duration;
 
 /// A setting that [`ConfigBuilder::build`](crate::ConfigBuilder::build) (or
 /// [`Settings::set`](crate::config::Settings::set)) refused. Its message names the setting and
@@ -40,17 +41,52 @@ pub enum ConfigError {
         /// The `half_open_max_calls` given.
         half_open_max_calls: u32,
     },
+    /// A ratio, a window or a backoff outside its setting's range: a rate not above 0 and at
+    /// most 1 (NaN included), a jitter not at least 0 and below 1, a window of no calls or no
+    /// time (or longer than 365 days), a backoff whose multiplier is below 1 or not finite or
+    /// whose longest period is zero or above 365 days.
+    OutOfRange {
+        /// The setting refused.
+        setting: Setting,
+        /// The value given.
+        value: Value,
+    },
+    /// `minimum_calls` exceeded the size of a count `sliding_window`.
+    MinimumCallsAboveWindow {
+        /// The `minimum_calls` given.
+        minimum_calls: u32,
+        /// The count window's size.
+        window: u32,
+    },
+    /// `slow_call_rate_threshold` without `slow_call_duration`.
+    SlowCallRateWithoutDuration {
+        /// The `slow_call_rate_threshold` given.
+        threshold: f64,
+    },
+    /// An exponential backoff's longest period was shorter than `recovery_timeout`.
+    BackoffBelowRecoveryTimeout {
+        /// The backoff's longest period.
+        max: Duration,
+        /// The `recovery_timeout`.
+        recovery_timeout: Duration,
+    },
 }
 
 impl ConfigError {
     /// The setting refused; for a rule that ties two settings, the one the rule limits
-    /// (`success_threshold` for `SuccessThresholdAboveMaxCalls`).
+    /// (`success_threshold` for `SuccessThresholdAboveMaxCalls`, `minimum_calls` for
+    /// `MinimumCallsAboveWindow`, `slow_call_rate_threshold` for
+    /// `SlowCallRateWithoutDuration`, `backoff` for `BackoffBelowRecoveryTimeout`).
     pub fn setting(&self) -> Setting {
         match self {
             ConfigError::Zero { setting }
             | ConfigError::TooLarge { setting, .. }
-            | ConfigError::WrongKind { setting, .. } => *setting,
+            | ConfigError::WrongKind { setting, .. }
+            | ConfigError::OutOfRange { setting, .. } => *setting,
             ConfigError::SuccessThresholdAboveMaxCalls { .. } => Setting::SuccessThreshold,
+            ConfigError::MinimumCallsAboveWindow { .. } => Setting::MinimumCalls,
+            ConfigError::SlowCallRateWithoutDuration { .. } => Setting::SlowCallRateThreshold,
+            ConfigError::BackoffBelowRecoveryTimeout { .. } => Setting::Backoff,
         }
     }
 
@@ -64,6 +100,9 @@ impl ConfigError {
     pub(crate) fn blamed(&self) -> impl Iterator<Item = Setting> {
         let other = match self {
             ConfigError::SuccessThresholdAboveMaxCalls { .. } => Some(Setting::HalfOpenMaxCalls),
+            ConfigError::MinimumCallsAboveWindow { .. } => Some(Setting::SlidingWindow),
+            ConfigError::SlowCallRateWithoutDuration { .. } => Some(Setting::SlowCallDuration),
+            ConfigError::BackoffBelowRecoveryTimeout { .. } => Some(Setting::RecoveryTimeout),
             _ => None,
         };
         std::iter::once(self.setting()).chain(other)
@@ -80,6 +119,7 @@ impl ConfigError {
                 value,
                 max,
             }),
+            Some(Refusal::OutOfRange) => Err(ConfigError::OutOfRange { setting, value }),
         }
     }
 }
@@ -113,10 +153,12 @@ impl fmt::Display for Message<'_> {
         };
         match self.error {
             ConfigError::Zero { setting } => match setting.kind() {
-                Kind::Count => write!(f, "`{name}` must be at least 1, got {}", got(&0)),
                 Kind::Duration => {
                     write!(f, "`{name}` must be longer than zero, got {}", got(&"0s"))
                 }
+                // Only counts and durations are refused as zero; the other kinds are out of
+                // their range (`OutOfRange`).
+                _ => write!(f, "`{name}` must be at least 1, got {}", got(&0)),
             },
             ConfigError::TooLarge { value, max, .. } => {
                 let max = match max {
@@ -135,6 +177,34 @@ impl fmt::Display for Message<'_> {
                 f,
                 "`success_threshold` ({success_threshold}) must not exceed `half_open_max_calls` \
                  ({half_open_max_calls}): the breaker could never close"
+            ),
+            ConfigError::OutOfRange { setting, value } => write!(
+                f,
+                "`{name}` must {}, got {}",
+                setting.expected(*value),
+                got(value)
+            ),
+            ConfigError::MinimumCallsAboveWindow {
+                minimum_calls,
+                window,
+            } => write!(
+                f,
+                "`minimum_calls` ({minimum_calls}) must not exceed the size of `sliding_window` \
+                 ({window} calls): the window could never hold enough calls for a rate to count"
+            ),
+            ConfigError::SlowCallRateWithoutDuration { threshold } => write!(
+                f,
+                "`slow_call_rate_threshold` ({threshold}) needs `slow_call_duration`: without \
+                 it no call is timed, so none is slow"
+            ),
+            ConfigError::BackoffBelowRecoveryTimeout {
+                max,
+                recovery_timeout,
+            } => write!(
+                f,
+                "`backoff`'s longest period ({max:?}) must not be shorter than \
+                 `recovery_timeout` ({recovery_timeout:?}): the Open periods would shrink as the \
+                 breaker kept failing"
             ),
         }
     }

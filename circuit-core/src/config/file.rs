@@ -9,13 +9,13 @@
 //! fault (`instances.user-service.failure_threshold`), which any format can report, via
 //! `serde_path_to_error`.
 
-use crate::config::{listing, text, ConfigError, Kind, Setting, Settings, Value};
+use crate::config::file_values::ValueReader;
+use crate::config::{listing, ConfigError, Setting, Settings};
 use crate::{Config, Registry};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::Duration;
 
 /// Breaker settings from a configuration file.
 ///
@@ -47,7 +47,22 @@ use std::time::Duration;
 /// The keys are the names of the [`Setting`]s, and `base_config` in an instance. Counts are
 /// whole numbers; a duration is a string in the attribute's grammar (a whole number with one
 /// unit of `ms`, `s`, `m`, `h` and nothing between them: `"500ms"`, `"90s"`, `"5m"`), or,
-/// unlike the attribute, whole seconds (`60` or `"60"`); whitespace around a string is ignored.
+/// unlike the attribute, whole seconds (`60` or `"60"`); a ratio (`failure_rate_threshold`,
+/// `slow_call_rate_threshold`, `jitter`) is a number (`0.5`) or a string of one (`"0.5"`); a
+/// `sliding_window` is a string, `"100 calls"` or a duration (`"60s"`); a `backoff` is
+/// `"constant"` or `"exponential(2, 5m)"` (multiplier, longest period). Whitespace around a
+/// string is ignored.
+///
+/// ```toml
+/// [instances.payments]
+/// failure_rate_threshold = 0.5
+/// sliding_window = "60s"
+/// minimum_calls = 20
+/// slow_call_duration = "2s"
+/// slow_call_rate_threshold = 0.8
+/// backoff = "exponential(2, 10m)"
+/// jitter = 0.2
+/// ```
 ///
 /// Unknown keys, wrong types and bad values are refused with the path of the value (and with
 /// TOML, its line and column).
@@ -558,111 +573,6 @@ impl Visitor<'_> for KeyReader {
             None => Err(E::unknown_field(key, &SECTION_KEYS)),
         }
     }
-}
-
-/// Reads the value of one setting, of its kind, and checks it as it is read, so that the error
-/// carries the value's location.
-struct ValueReader(Setting);
-
-impl<'de> DeserializeSeed<'de> for ValueReader {
-    type Value = Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        let setting = self.0;
-        let value = match setting.kind() {
-            Kind::Count => Value::Count(d.deserialize_u32(CountVisitor(setting))?),
-            Kind::Duration => Value::Duration(d.deserialize_any(DurationVisitor(setting))?),
-        };
-        ConfigError::check(setting, value).map_err(de::Error::custom)?;
-        Ok(value)
-    }
-}
-
-/// A whole number. Read from any integer, so that one too large or negative is refused with
-/// the setting's limits rather than those of a `u32`.
-struct CountVisitor(Setting);
-
-impl<'de> Visitor<'de> for CountVisitor {
-    type Value = u32;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a whole number")
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<u32, E> {
-        u32::try_from(v).map_err(|_| E::custom(text::too_many(self.0, &v)))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<u32, E> {
-        match u64::try_from(v) {
-            Ok(v) => self.visit_u64(v),
-            Err(_) => Err(E::custom(format!(
-                "`{}` must be at least 1, got {v}",
-                self.0.name()
-            ))),
-        }
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<u32, A::Error> {
-        Err(not_a_value(self.0, map))
-    }
-}
-
-/// Whole seconds (`60`), or a string: the attribute's grammar (`"90s"`, `"5m"`) or seconds.
-struct DurationVisitor(Setting);
-
-impl<'de> Visitor<'de> for DurationVisitor {
-    type Value = Duration;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("whole seconds, or a string with one unit of ms, s, m, h (\"30s\")")
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
-        text::seconds(self.0, v).map_err(E::custom)
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
-        match u64::try_from(v) {
-            Ok(v) => self.visit_u64(v),
-            Err(_) => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
-        }
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
-        let d = text::duration(self.0, v).map_err(|why| E::custom(format!("{v:?}: {why}")))?;
-        // Checked here, so that a refusal shows the text as written (`"8761h"`).
-        ConfigError::check(self.0, Value::Duration(d)).map_err(|e| E::custom(e.given(v.trim())))?;
-        Ok(d)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Duration, A::Error> {
-        Err(not_a_value(self.0, map))
-    }
-}
-
-/// The key under which the `toml` crate hands a date or time to serde, as a one-entry map.
-const TOML_DATETIME: &str = "$__toml_private_datetime";
-
-/// The error for a table given as a setting's value: `invalid type: map` would puzzle whoever
-/// wrote a date (TOML reads `1979-05-27` as a date, and gives it to serde as a map).
-fn not_a_value<'de, A: MapAccess<'de>>(setting: Setting, mut map: A) -> A::Error {
-    let what = match map.next_key::<String>() {
-        Ok(Some(key)) if key == TOML_DATETIME => match map.next_value::<String>() {
-            Ok(date) => format!("the date or time {date}"),
-            Err(_) => "a date or time".to_owned(),
-        },
-        _ => "a table".to_owned(),
-    };
-    let name = setting.name();
-    let example = match setting.default_value() {
-        Value::Count(n) => n.to_string(),
-        Value::Duration(_) => "\"30s\"".to_owned(),
-    };
-    de::Error::custom(format!(
-        "`{name}` takes {}, not {what}: write for example `{name} = {example}`",
-        setting.kind()
-    ))
 }
 
 // ---- errors ----------------------------------------------------------------------------------

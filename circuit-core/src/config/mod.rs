@@ -6,26 +6,33 @@
 //! Every source goes through the table, so a value is read, checked and refused in the same
 //! way, with the same message, whether it comes from code, the attribute, a variable or a file.
 
+mod by_hand;
 mod env;
 mod error;
 #[cfg(feature = "serde")]
 mod file;
+#[cfg(feature = "serde")]
+mod file_values;
 mod grammar;
 mod listing;
 mod policy;
+mod rules;
 mod settings;
 mod table;
 mod text;
 mod value;
 
+pub use by_hand::DEFAULT_MINIMUM_CALLS;
 pub use env::{EnvConfig, EnvError, EnvProblem, DEFAULT_ENV_PREFIX};
 pub use error::ConfigError;
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 pub use file::{FileConfig, FileError, FileProblem};
-pub use policy::{Backoff, SlidingWindow};
+pub use policy::Backoff;
 pub use settings::Settings;
-pub use table::{Kind, Setting, Value, MAX_HALF_OPEN_CALLS, MAX_RECOVERY_TIMEOUT};
+pub use table::{
+    Growth, Kind, Setting, SlidingWindow, Value, MAX_HALF_OPEN_CALLS, MAX_RECOVERY_TIMEOUT,
+};
 pub use text::{parse_duration, ParseDurationError};
 
 use crate::breaker::word::MAX_TRIAL_CALLS;
@@ -42,23 +49,52 @@ const _: () = assert!(MAX_HALF_OPEN_CALLS == MAX_TRIAL_CALLS);
 /// Gives each setting of the table its typed face: a field and a getter on `Config`, a setter
 /// on `ConfigBuilder`, and the arms that reach the field by [`Setting`]. One line per setting:
 /// its variant, its field, the field's Rust type, and the sentence that documents it.
+///
+/// `always` settings have a value whatever happens (their default, or one given); `optional`
+/// ones are "not configured" until given (the field is an `Option`, the getter returns it,
+/// the setter takes the value). `minimum_calls`, `backoff` and `jitter` are written by hand
+/// (`by_hand.rs`): the first has an effective value when not given, the other two share the
+/// one `Backoff` the builder takes.
 macro_rules! typed_settings {
-    ($($variant:ident => $field:ident: $ty:ty, $doc:literal;)*) => {
+    (
+        always { $($variant:ident => $field:ident: $ty:ty, $doc:literal;)* }
+        optional { $($ovariant:ident => $ofield:ident: $oty:ty, $odoc:literal;)* }
+        by_hand { $($hvariant:ident),* }
+    ) => {
         /// The settings of one breaker.
         ///
         /// `Config::default()` holds the defaults of the design: `failure_threshold` 5,
-        /// `success_threshold` 3, `recovery_timeout` 60 s, `half_open_max_calls` 3, and
-        /// `half_open_max_wait` 120 s, system clock
-        /// (the table of [`Setting`] gives each one's default and limits).
+        /// `success_threshold` 3, `recovery_timeout` 60 s, `half_open_max_calls` 3,
+        /// `half_open_max_wait` 120 s, `sliding_window` the last 100 calls, constant
+        /// `backoff` without `jitter`, system clock; no failure-rate or slow-call rule (the
+        /// table of [`Setting`] gives each one's default and limits).
+        ///
+        /// # Which rules trip the breaker
+        ///
+        /// Those configured. With no rate setting, consecutive failures, as
+        /// `failure_threshold` says (default 5). A failure-rate rule
+        /// ([`failure_rate_threshold`](Self::failure_rate_threshold)) or a slow-call rule
+        /// ([`slow_call_rate_threshold`](Self::slow_call_rate_threshold)) replaces the
+        /// consecutive rule unless `failure_threshold` is set explicitly; then any configured
+        /// rule trips the breaker. A rate counts once the window holds
+        /// [`minimum_calls`](Self::minimum_calls) calls (default 100, capped at a count
+        /// window's size).
+        ///
+        /// A slow-call rule needs [`slow_call_duration`](Self::slow_call_duration);
+        /// `slow_call_duration` alone times calls and reports the slow-call rate without
+        /// tripping anything.
         ///
         /// ```
-        /// use circuit_core::Config;
+        /// use circuit_core::{Config, SlidingWindow};
         /// use std::time::Duration;
         ///
         /// let config = Config::builder()
-        ///     .failure_threshold(3)
-        ///     .recovery_timeout(Duration::from_secs(30))
+        ///     .failure_rate_threshold(0.5)
+        ///     .sliding_window(SlidingWindow::Time(Duration::from_secs(60)))
+        ///     .minimum_calls(20)
         ///     .build()?;
+        /// // The rate rule replaces the consecutive one: `failure_threshold` was not set.
+        /// assert!(!config.trips_on_consecutive_failures());
         /// assert_eq!(config.success_threshold(), 3);
         /// # Ok::<(), circuit_core::ConfigError>(())
         /// ```
@@ -66,8 +102,14 @@ macro_rules! typed_settings {
         #[derive(Clone)]
         pub struct Config {
             $(pub(crate) $field: $ty,)*
-            /// The trip policies beyond consecutive failures (not in the table yet).
-            pub(crate) policy: Policy,
+            $(pub(crate) $ofield: Option<$oty>,)*
+            /// As given; `None`: 100, capped at a count window's size.
+            pub(crate) minimum_calls: Option<u32>,
+            /// The `backoff` setting (its growth) and the `jitter` setting (its spread).
+            pub(crate) backoff: Backoff,
+            /// Bit `Setting::index()` set: that setting was given (by code, a variable, a
+            /// file or the attribute), not left at its default.
+            pub(crate) explicit: u32,
             /// `None` is the system clock.
             pub(crate) clock: Option<Arc<dyn Clock>>,
         }
@@ -79,30 +121,37 @@ macro_rules! typed_settings {
                     self.$field
                 }
             )*
+            $(
+                #[doc = $odoc]
+                pub fn $ofield(&self) -> Option<$oty> {
+                    self.$ofield
+                }
+            )*
 
-            /// The value of `setting`, as the table's [`Value`].
-            pub fn value(&self, setting: Setting) -> Value {
+            /// The value of `setting`, as the table's [`Value`]; `None` for a setting that is
+            /// not configured. (`minimum_calls` not given is `None` here, and its effective
+            /// value in [`minimum_calls`](Self::minimum_calls).)
+            pub fn value(&self, setting: Setting) -> Option<Value> {
                 match setting {
-                    $(Setting::$variant => Value::from(self.$field),)*
+                    $(Setting::$variant => Some(Value::from(self.$field)),)*
+                    $(Setting::$ovariant => self.$ofield.map(Value::from),)*
+                    $(Setting::$hvariant)|* => self.value_by_hand(setting),
                 }
             }
 
-            /// Whether this is `Config::default()`: every setting at its default, system clock.
-            pub(crate) fn is_default(&self) -> bool {
-                self.clock.is_none()
-                    && Setting::ALL.iter().all(|&s| self.value(s) == s.default_value())
-            }
-
             /// Gives `setting` the value `value`, unchecked ([`ConfigBuilder::build`] checks
-            /// it). Callers have checked its kind; one of another kind would be ignored.
+            /// it), and marks it given. Callers have checked its kind; one of another kind
+            /// would be ignored.
             fn set_value(&mut self, setting: Setting, value: Value) {
-                match setting {
-                    $(Setting::$variant => {
-                        if let Some(v) = <$ty>::from_value(value) {
-                            self.$field = v;
-                            self.policy.explicit |= 1 << Setting::$variant.index();
-                        }
+                let set = match setting {
+                    $(Setting::$variant => <$ty>::from_value(value).map(|v| self.$field = v),)*
+                    $(Setting::$ovariant => {
+                        <$oty>::from_value(value).map(|v| self.$ofield = Some(v))
                     })*
+                    $(Setting::$hvariant)|* => self.set_by_hand(setting, value),
+                };
+                if set.is_some() {
+                    self.explicit |= 1 << setting.index();
                 }
             }
         }
@@ -110,9 +159,14 @@ macro_rules! typed_settings {
         impl Default for Config {
             fn default() -> Self {
                 Config {
-                    $($field: <$ty>::from_value(Setting::$variant.default_value())
-                        .expect("a default is of its setting's kind"),)*
-                    policy: Policy::default(),
+                    $($field: Setting::$variant
+                        .default_value()
+                        .and_then(<$ty>::from_value)
+                        .expect("a setting that always has a value has a default of its kind"),)*
+                    $($ofield: None,)*
+                    minimum_calls: None,
+                    backoff: Backoff::constant(),
+                    explicit: 0,
                     clock: None,
                 }
             }
@@ -122,7 +176,16 @@ macro_rules! typed_settings {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 let mut d = f.debug_struct("Config");
                 $(d.field(stringify!($field), &self.$field);)*
-                d.field("policy", &self.policy);
+                $(d.field(stringify!($ofield), &self.$ofield);)*
+                d.field("minimum_calls", &self.minimum_calls());
+                d.field("backoff", &self.backoff.growth);
+                d.field("jitter", &self.backoff.jitter);
+                let given: Vec<&str> = Setting::ALL
+                    .into_iter()
+                    .filter(|&s| self.is_set(s))
+                    .map(Setting::name)
+                    .collect();
+                d.field("given", &given);
                 match &self.clock {
                     Some(clock) => d.field("clock", clock),
                     None => d.field("clock", &"system"),
@@ -142,7 +205,21 @@ macro_rules! typed_settings {
                 )]
                 pub fn $field(mut self, value: $ty) -> Self {
                     self.config.$field = value;
-                    self.config.policy.explicit |= 1 << Setting::$variant.index();
+                    self.config.explicit |= 1 << Setting::$variant.index();
+                    self
+                }
+            )*
+            $(
+                #[doc = $odoc]
+                #[doc = ""]
+                #[doc = concat!(
+                    "[`build`](Self::build) checks it: see [`Setting::",
+                    stringify!($ovariant),
+                    "`] for its limits."
+                )]
+                pub fn $ofield(mut self, value: $oty) -> Self {
+                    self.config.$ofield = Some(value);
+                    self.config.explicit |= 1 << Setting::$ovariant.index();
                     self
                 }
             )*
@@ -151,96 +228,75 @@ macro_rules! typed_settings {
 }
 
 typed_settings! {
-    FailureThreshold => failure_threshold: u32,
-        "Consecutive failures, while Closed, that open the breaker.";
-    SuccessThreshold => success_threshold: u32,
-        "Successful trial calls, while HalfOpen, that close the breaker.";
-    HalfOpenMaxCalls => half_open_max_calls: u32,
-        "Trial calls admitted in one HalfOpen period.";
-    RecoveryTimeout => recovery_timeout: Duration,
-        "How long the breaker stays Open before it lets trial calls through (kept to the \
-         millisecond, rounded up).";
-    HalfOpenMaxWait => half_open_max_wait: Duration,
-        "How long a HalfOpen period whose trial slots are all taken may go undecided before \
-         the breaker opens again (from the start of the period, kept to the millisecond, \
-         rounded up): trial calls that never report (a permit forgotten, a future never \
-         completed) cannot hold the breaker HalfOpen for longer. While a slot is free the \
-         breaker is not held: the next call is a trial that can decide. Default 120 s, longer \
-         than the request timeouts clients commonly default to (30 s to 100 s), so that a \
-         slow but real trial is not cut off.";
+    always {
+        FailureThreshold => failure_threshold: u32,
+            "Consecutive failures, while Closed, that open the breaker (when the consecutive \
+             rule is on: see [`Config`]).";
+        SuccessThreshold => success_threshold: u32,
+            "Successful trial calls, while HalfOpen, that close the breaker.";
+        HalfOpenMaxCalls => half_open_max_calls: u32,
+            "Trial calls admitted in one HalfOpen period.";
+        RecoveryTimeout => recovery_timeout: Duration,
+            "How long the breaker stays Open before it lets trial calls through (kept to the \
+             millisecond, rounded up); the first Open period, which \
+             [`backoff`](Self::backoff) may grow.";
+        HalfOpenMaxWait => half_open_max_wait: Duration,
+            "How long a HalfOpen period whose trial slots are all taken may go undecided before \
+             the breaker opens again (from the start of the period, kept to the millisecond, \
+             rounded up): trial calls that never report (a permit forgotten, a future never \
+             completed) cannot hold the breaker HalfOpen for longer. While a slot is free the \
+             breaker is not held: the next call is a trial that can decide. Default 120 s, longer \
+             than the request timeouts clients commonly default to (30 s to 100 s), so that a \
+             slow but real trial is not cut off.";
+        SlidingWindow => sliding_window: SlidingWindow,
+            "The calls the failure and slow-call rates are measured over: the last N calls, or \
+             the calls of the last period. Default the last 100 calls.";
+    }
+    optional {
+        FailureRateThreshold => failure_rate_threshold: f64,
+            "The failure rate, a ratio above 0 and at most 1, over \
+             [`sliding_window`](Self::sliding_window) at or above which the breaker opens, \
+             once the window holds [`minimum_calls`](Self::minimum_calls) calls; not \
+             configured (`None`) by default: no failure-rate rule.";
+        SlowCallDuration => slow_call_duration: Duration,
+            "How long a call must take, succeeding or failing, to count as slow; not \
+             configured (`None`) by default: calls are not timed. Alone, it times calls and \
+             reports the slow-call rate without tripping anything.";
+        SlowCallRateThreshold => slow_call_rate_threshold: f64,
+            "The slow-call rate, a ratio above 0 and at most 1, over \
+             [`sliding_window`](Self::sliding_window) at or above which the breaker opens, \
+             once the window holds [`minimum_calls`](Self::minimum_calls) calls; needs \
+             [`slow_call_duration`](Self::slow_call_duration). Not configured (`None`) by \
+             default: no slow-call rule.";
+    }
+    by_hand { MinimumCalls, Backoff, Jitter }
 }
-
-/// The trip policies beyond consecutive failures, and which settings were given explicitly.
-/// `None` is "not configured": that rule does not trip the breaker.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub(crate) struct Policy {
-    pub(crate) failure_rate_threshold: Option<f64>,
-    pub(crate) sliding_window: SlidingWindow,
-    pub(crate) minimum_calls: Option<u32>,
-    pub(crate) slow_call_duration: Option<Duration>,
-    pub(crate) slow_call_rate_threshold: Option<f64>,
-    pub(crate) backoff: Backoff,
-    /// Bit `Setting::index()` set: that setting was given (by code, a variable, a file or the
-    /// attribute), not left at its default.
-    pub(crate) explicit: u32,
-}
-
-/// The `minimum_calls` of a breaker that does not set it: resilience4j's 100, or a count
-/// window's size when that is smaller.
-pub const DEFAULT_MINIMUM_CALLS: u32 = 100;
 
 impl Config {
-    /// The failure rate, over [`sliding_window`](Self::sliding_window), at or above which the
-    /// breaker opens; `None` when no failure-rate rule is configured.
-    pub fn failure_rate_threshold(&self) -> Option<f64> {
-        self.policy.failure_rate_threshold
+    /// Whether this is `Config::default()`: every setting at its default and none given
+    /// explicitly (a `failure_threshold` of 5 given beside a rate rule keeps the consecutive
+    /// rule on), system clock.
+    pub(crate) fn is_default(&self) -> bool {
+        self.clock.is_none()
+            && self.explicit == 0
+            && Setting::ALL
+                .iter()
+                .all(|&s| self.value(s) == s.default_value())
     }
 
-    /// The calls the failure and slow-call rates are measured over.
-    pub fn sliding_window(&self) -> SlidingWindow {
-        self.policy.sliding_window
-    }
-
-    /// The calls the window must hold before a rate can open the breaker: as set, or
-    /// [`DEFAULT_MINIMUM_CALLS`] (at most a count window's size).
-    pub fn minimum_calls(&self) -> u32 {
-        self.policy
-            .minimum_calls
-            .unwrap_or(match self.policy.sliding_window {
-                SlidingWindow::Count(n) => DEFAULT_MINIMUM_CALLS.min(n),
-                SlidingWindow::Time(_) => DEFAULT_MINIMUM_CALLS,
-            })
-    }
-
-    /// How long a call must take to count as slow; `None` when calls are not timed.
-    pub fn slow_call_duration(&self) -> Option<Duration> {
-        self.policy.slow_call_duration
-    }
-
-    /// The slow-call rate at or above which the breaker opens; `None` when no slow-call rule
-    /// is configured.
-    pub fn slow_call_rate_threshold(&self) -> Option<f64> {
-        self.policy.slow_call_rate_threshold
-    }
-
-    /// How the open period grows with consecutive re-openings.
-    pub fn backoff(&self) -> Backoff {
-        self.policy.backoff
-    }
-
-    /// Whether `setting` was given explicitly rather than left at its default.
+    /// Whether `setting` was given explicitly (by code, a variable, a file or the attribute)
+    /// rather than left at its default.
     pub fn is_set(&self, setting: Setting) -> bool {
-        self.policy.explicit & (1 << setting.index()) != 0
+        self.explicit & (1 << setting.index()) != 0
     }
 
     /// Whether consecutive failures open the breaker: when no rate rule is configured, or when
     /// `failure_threshold` is set explicitly beside one.
     pub fn trips_on_consecutive_failures(&self) -> bool {
-        let rate_rule = self.policy.failure_rate_threshold.is_some()
-            || self.policy.slow_call_rate_threshold.is_some();
+        let rate_rule =
+            self.failure_rate_threshold.is_some() || self.slow_call_rate_threshold.is_some();
         !rate_rule || self.is_set(Setting::FailureThreshold)
     }
-
     /// A builder starting from the defaults.
     pub fn builder() -> ConfigBuilder {
         ConfigBuilder {
@@ -265,44 +321,6 @@ pub struct ConfigBuilder {
 }
 
 impl ConfigBuilder {
-    /// The failure rate, a ratio in (0, 1], over [`sliding_window`](Self::sliding_window)
-    /// at or above which the breaker opens, once the window holds
-    /// [`minimum_calls`](Self::minimum_calls).
-    pub fn failure_rate_threshold(mut self, ratio: f64) -> Self {
-        self.config.policy.failure_rate_threshold = Some(ratio);
-        self
-    }
-
-    /// The calls the rates are measured over (default: the last 100 calls).
-    pub fn sliding_window(mut self, window: SlidingWindow) -> Self {
-        self.config.policy.sliding_window = window;
-        self
-    }
-
-    /// The calls the window must hold before a rate can open the breaker.
-    pub fn minimum_calls(mut self, calls: u32) -> Self {
-        self.config.policy.minimum_calls = Some(calls);
-        self
-    }
-
-    /// How long a call must take, succeeding or failing, to count as slow.
-    pub fn slow_call_duration(mut self, duration: Duration) -> Self {
-        self.config.policy.slow_call_duration = Some(duration);
-        self
-    }
-
-    /// The slow-call rate, a ratio in (0, 1], at or above which the breaker opens.
-    pub fn slow_call_rate_threshold(mut self, ratio: f64) -> Self {
-        self.config.policy.slow_call_rate_threshold = Some(ratio);
-        self
-    }
-
-    /// How the open period grows with consecutive re-openings (default: constant).
-    pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.config.policy.backoff = backoff;
-        self
-    }
-
     /// The clock the breaker reads: a [`ManualClock`](crate::clock::ManualClock) in tests.
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.config.clock = Some(Arc::new(clock));
@@ -320,21 +338,21 @@ impl ConfigBuilder {
     /// # Errors
     ///
     /// A [`ConfigError`] naming the first setting refused, in the order of [`Setting::ALL`],
-    /// and its value: zero, or above the setting's largest value (see [`Setting`]); then a
-    /// `success_threshold` above `half_open_max_calls` (such a breaker could never close).
+    /// and its value: zero, above the setting's largest value, or out of its range (see
+    /// [`Setting`]); then the rules that tie two settings together, in this order:
+    /// `success_threshold` above `half_open_max_calls` (such a breaker could never close),
+    /// `minimum_calls` above a count window's size (the window could never hold enough calls),
+    /// `slow_call_rate_threshold` without `slow_call_duration` (no call would be timed), and
+    /// an exponential backoff's longest period shorter than `recovery_timeout` (the periods
+    /// would shrink as the breaker kept failing).
     pub fn build(self) -> Result<Config, ConfigError> {
         let c = &self.config;
         for setting in Setting::ALL {
-            ConfigError::check(setting, c.value(setting))?;
+            if let Some(value) = c.value(setting) {
+                ConfigError::check(setting, value)?;
+            }
         }
-        // The rules that tie two settings together; the attribute checks its literals against
-        // the same ones (`check_across` in circuit-macros).
-        if c.success_threshold > c.half_open_max_calls {
-            return Err(ConfigError::SuccessThresholdAboveMaxCalls {
-                success_threshold: c.success_threshold,
-                half_open_max_calls: c.half_open_max_calls,
-            });
-        }
+        rules::check_across(c)?;
         Ok(self.config)
     }
 }

@@ -96,6 +96,7 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{Backoff, Growth, Kind, SlidingWindow};
     use std::time::Duration;
 
     fn given(pairs: &[(Setting, Value)]) -> Settings {
@@ -200,9 +201,19 @@ mod tests {
         // back through the typed getters.
         let mut settings = Settings::new();
         for setting in Setting::ALL {
-            let value = match setting.default_value() {
-                Value::Count(n) => Value::Count(n + 1),
-                Value::Duration(d) => Value::Duration(d + Duration::from_secs(1)),
+            let value = match (setting.kind(), setting.default_value()) {
+                (_, Some(Value::Count(n))) => Value::Count(n + 1),
+                (_, Some(Value::Duration(d))) => Value::Duration(d + Duration::from_secs(1)),
+                (Kind::Count, None) => Value::Count(50),
+                (Kind::Duration, None) => Value::Duration(Duration::from_secs(2)),
+                (Kind::Ratio, Some(_)) => Value::Ratio(0.2),
+                (Kind::Ratio, None) => Value::Ratio(0.5),
+                (Kind::Window, _) => Value::Window(SlidingWindow::Count(200)),
+                (Kind::Backoff, _) => Value::Backoff(Growth::Exponential {
+                    multiplier: 2.0,
+                    max: Duration::from_secs(600),
+                }),
+                (kind, default) => unreachable!("{kind:?} with {default:?}"),
             };
             settings.set(setting, value).unwrap();
         }
@@ -216,8 +227,48 @@ mod tests {
             ),
             (6, 4, 4, Duration::from_secs(61))
         );
+        assert_eq!(
+            (
+                c.failure_rate_threshold(),
+                c.sliding_window(),
+                c.minimum_calls(),
+                c.slow_call_duration(),
+                c.slow_call_rate_threshold(),
+            ),
+            (
+                Some(0.5),
+                SlidingWindow::Count(200),
+                50,
+                Some(Duration::from_secs(2)),
+                Some(0.5)
+            )
+        );
+        assert_eq!(
+            c.backoff(),
+            Backoff::exponential(2.0, Duration::from_secs(600)).with_jitter(0.2)
+        );
         for (setting, value) in settings.iter() {
-            assert_eq!(c.value(setting), value, "{setting:?}");
+            assert_eq!(c.value(setting), Some(value), "{setting:?}");
+            assert!(c.is_set(setting), "{setting:?} was given");
         }
+        assert!(Setting::ALL.iter().all(|&s| !Config::default().is_set(s)));
+    }
+
+    #[test]
+    fn a_backoff_from_a_source_keeps_the_jitter_the_breaker_has_and_the_other_way_round() {
+        let base = Config::builder()
+            .backoff(Backoff::exponential(3.0, Duration::from_secs(600)).with_jitter(0.3))
+            .build()
+            .unwrap();
+        let growth = given(&[(Setting::Backoff, Value::Backoff(Growth::Constant))]);
+        assert_eq!(
+            growth.apply(&base).unwrap().backoff(),
+            Backoff::constant().with_jitter(0.3)
+        );
+        let jitter = given(&[(Setting::Jitter, Value::Ratio(0.1))]);
+        assert_eq!(
+            jitter.apply(&base).unwrap().backoff(),
+            Backoff::exponential(3.0, Duration::from_secs(600)).with_jitter(0.1)
+        );
     }
 }

@@ -1,17 +1,30 @@
 //! Values written as text, as environment variables and files hold them: a count is a whole
 //! number; a duration follows the grammar the attribute reads (`grammar.rs`: `500ms`, `30s`,
-//! `5m`, `1h`) or is a bare whole number of seconds (`60`). Surrounding whitespace is ignored.
+//! `5m`, `1h`) or is a bare whole number of seconds (`60`); a ratio, a sliding window and a
+//! backoff follow the forms of `grammar.rs` (`0.5`; `100 calls` or `60s`; `constant` or
+//! `exponential(2, 5m)`). Surrounding whitespace is ignored.
 //!
 //! The errors say what to write; the setting's own limits are checked afterwards, with
 //! `ConfigError`'s messages.
 
-use crate::config::grammar::{self, describe_limit, DurationError};
-use crate::config::{ConfigError, Kind, Setting, Value};
+use crate::config::grammar::{self, describe_limit, DurationError, FormError};
+use crate::config::{ConfigError, Growth, Kind, Setting, SlidingWindow, Value};
 use std::time::Duration;
 
 /// What a duration may look like, for the errors.
 const DURATION_HINT: &str =
     "expected a whole number of seconds, or one with a unit: 500ms, 30s, 5m, 1h";
+
+/// What a ratio may look like, for the errors.
+const RATIO_HINT: &str = "expected a ratio, a decimal number like 0.5 (half the calls)";
+
+/// What a window may look like, for the errors.
+const WINDOW_HINT: &str =
+    "expected a number of calls or a duration with its unit: 100 calls, 60s, 5m";
+
+/// What a backoff may look like, for the errors.
+const BACKOFF_HINT: &str = "expected `constant`, or `exponential(M, MAX)` with a multiplier and \
+                            the longest period, like `exponential(2, 5m)`";
 
 /// Reads `text` as a value of `setting`'s kind and checks it against the setting's limits;
 /// a refusal shows the value as written.
@@ -31,7 +44,40 @@ pub(crate) fn parse(setting: Setting, text: &str) -> Result<Value, String> {
     match setting.kind() {
         Kind::Count => count(setting, text).map(Value::Count),
         Kind::Duration => duration(setting, text).map(Value::Duration),
+        Kind::Ratio => ratio(text).map(Value::Ratio),
+        Kind::Window => window(text).map(Value::Window),
+        Kind::Backoff => backoff(text).map(Value::Backoff),
     }
+}
+
+/// A ratio: `0.5`. A percentage is refused with the ratio it means.
+pub(crate) fn ratio(text: &str) -> Result<f64, String> {
+    grammar::parse_ratio(text.trim()).map_err(|e| match e {
+        FormError::Percent(ratio) => format!("expected a ratio, not a percentage: write {ratio}"),
+        FormError::Malformed | FormError::TooLong => RATIO_HINT.into(),
+    })
+}
+
+/// A sliding window: `100 calls` or `60s`. A bare number is refused: calls or seconds?
+pub(crate) fn window(text: &str) -> Result<SlidingWindow, String> {
+    let t = text.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "a bare number could be calls or seconds: write `{t} calls` or `{t}s`"
+        ));
+    }
+    grammar::parse_window(t).map_err(|e| match e {
+        FormError::TooLong => "too large: at most 4294967295 calls, or 365 days".into(),
+        FormError::Malformed | FormError::Percent(_) => WINDOW_HINT.into(),
+    })
+}
+
+/// A backoff: `constant` or `exponential(2, 5m)`.
+pub(crate) fn backoff(text: &str) -> Result<Growth, String> {
+    grammar::parse_backoff(text.trim()).map_err(|e| match e {
+        FormError::TooLong => "too long: the longest period must be at most 365 days".into(),
+        FormError::Malformed | FormError::Percent(_) => BACKOFF_HINT.into(),
+    })
 }
 
 fn count(setting: Setting, text: &str) -> Result<u32, String> {
@@ -108,7 +154,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, ParseDurationError> {
     })
 }
 
-/// `secs` whole seconds, as a duration kept to the millisecond like every other.
+/// `secs` whole seconds, as a duration kept to the millisecond like every other (a file's bare
+/// number of seconds).
+#[cfg(feature = "serde")]
 pub(crate) fn seconds(setting: Setting, secs: u64) -> Result<Duration, String> {
     secs.checked_mul(1_000)
         .map(Duration::from_millis)
@@ -178,6 +226,83 @@ mod tests {
                     too_many.trim()
                 ))
             );
+        }
+    }
+
+    #[test]
+    fn ratios_are_decimal_numbers_and_a_percentage_says_which_ratio_to_write() {
+        assert_eq!(ratio(" 0.5 "), Ok(0.5));
+        assert_eq!(ratio("1"), Ok(1.0));
+        assert_eq!(ratio("0.05"), Ok(0.05));
+        assert_eq!(
+            ratio("50%"),
+            Err("expected a ratio, not a percentage: write 0.5".into())
+        );
+        assert_eq!(
+            ratio("12.5 %"),
+            Err("expected a ratio, not a percentage: write 0.125".into())
+        );
+        for bad in ["", ".5", "5.", "-0.5", "1e-3", "half", "0,5", "%"] {
+            assert_eq!(ratio(bad), Err(RATIO_HINT.into()), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn windows_are_calls_or_a_duration() {
+        assert_eq!(window("100 calls"), Ok(SlidingWindow::Count(100)));
+        assert_eq!(window(" 1 call "), Ok(SlidingWindow::Count(1)));
+        assert_eq!(window("7calls"), Ok(SlidingWindow::Count(7)));
+        assert_eq!(
+            window("2m"),
+            Ok(SlidingWindow::Time(Duration::from_secs(120)))
+        );
+        assert_eq!(
+            window("4294967296 calls"),
+            Err("too large: at most 4294967295 calls, or 365 days".into())
+        );
+        for bad in [
+            "calls",
+            "100 call s",
+            "1.5 calls",
+            "-1 calls",
+            "60 s",
+            "1m30s",
+        ] {
+            assert_eq!(window(bad), Err(WINDOW_HINT.into()), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn backoffs_are_constant_or_exponential_with_a_multiplier_and_a_cap() {
+        assert_eq!(backoff("constant"), Ok(Growth::Constant));
+        assert_eq!(
+            backoff(" exponential(2, 5m) "),
+            Ok(Growth::Exponential {
+                multiplier: 2.0,
+                max: Duration::from_secs(300)
+            })
+        );
+        assert_eq!(
+            backoff("exponential (1.5,30s)"),
+            Ok(Growth::Exponential {
+                multiplier: 1.5,
+                max: Duration::from_secs(30)
+            })
+        );
+        // The range is checked afterwards, against the setting.
+        assert!(backoff("exponential(0.5, 5m)").is_ok());
+        for bad in [
+            "",
+            "Constant",
+            "exponential",
+            "exponential()",
+            "exponential(2)",
+            "exponential(2, 5m",
+            "exponential(2, 300)",
+            "exponential(x2, 5m)",
+            "exponential(2, 5m, 1m)",
+        ] {
+            assert_eq!(backoff(bad), Err(BACKOFF_HINT.into()), "{bad:?}");
         }
     }
 }

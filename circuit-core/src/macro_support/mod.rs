@@ -13,6 +13,13 @@ use std::sync::Arc;
 
 use crate::registry::declarations::Declaration;
 
+mod ignoring;
+pub use ignoring::{
+    run_async_ignoring, run_async_ignoring_or_fallback, run_ignoring, run_ignoring_or_fallback,
+};
+// The values of the trip-policy keys, as the declarations write them.
+pub use crate::config::{Growth, SlidingWindow};
+
 /// The breaker of one annotated function, from the process-wide registry: created from the
 /// declaration if the registry has not already created it at start-up.
 #[cold]

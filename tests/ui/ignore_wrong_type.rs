@@ -1,0 +1,21 @@
+use circuit_core::{circuit_breaker, CircuitOpen};
+
+#[derive(Debug)]
+struct AppError;
+
+impl From<CircuitOpen> for AppError {
+    fn from(_: CircuitOpen) -> Self {
+        AppError
+    }
+}
+
+fn is_cancelled(_: &String) -> bool {
+    false
+}
+
+#[circuit_breaker(ignore = is_cancelled)]
+fn get_user(id: u64) -> Result<u64, AppError> {
+    Ok(id)
+}
+
+fn main() {}

@@ -1,6 +1,8 @@
 //! One breaker: the packed state word ([`word`]) and the changes made to it ([`transitions`]),
 //! admission ([`admission`]), outcomes ([`outcomes`]), the Open period's deadline
-//! ([`deadline`]), the HalfOpen period's longest wait ([`max_wait`]), administration ([`admin`]) and what it reports of itself ([`observe`]); the
+//! ([`deadline`]), the HalfOpen period's longest wait ([`max_wait`]), the failure-rate and
+//! slow-call rules' sliding window ([`window`]), administration ([`admin`]) and what it
+//! reports of itself ([`observe`]); the
 //! permits that carry a call's outcome back ([`permit`]), the call wrappers ([`call`]), the
 //! totals kept without a shared write ([`totals`]), interned names ([`name`]), the states users
 //! see ([`state`]) and what a rejected or failed call returns ([`error`]).
@@ -20,6 +22,7 @@ pub(crate) mod permit;
 pub(crate) mod state;
 pub(crate) mod totals;
 mod transitions;
+pub(crate) mod window;
 pub(crate) mod word;
 
 use crate::breaker::totals::Totals;
@@ -35,6 +38,7 @@ use parking_lot::Mutex;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+use window::Window;
 
 /// A circuit breaker. Shared as `Arc<CircuitBreaker>`; every method takes `&self`.
 ///
@@ -74,6 +78,8 @@ pub struct CircuitBreaker {
     /// Wall-clock nanoseconds since the Unix epoch of the last counted failure, 0 for none.
     last_failure: AtomicU64,
     totals: Totals,
+    /// The failure-rate and slow-call rules' window; see [`window`].
+    window: Window,
     events: Events,
 }
 
@@ -99,6 +105,7 @@ impl CircuitBreaker {
             config: Mutex::new(config.clone()),
             last_failure: AtomicU64::new(0),
             totals: Totals::new(),
+            window: Window::new(&config),
             events: Events::new(),
         };
         breaker.store_limits(&config);
@@ -119,7 +126,7 @@ impl CircuitBreaker {
     /// [`load`](Self::load) for why they need no ordering.
     fn store_limits(&self, config: &Config) {
         self.failure_threshold
-            .store(u64::from(config.failure_threshold), Ordering::Relaxed);
+            .store(window::consecutive_threshold(config), Ordering::Relaxed);
         self.trial_limits.store(
             u64::from(config.success_threshold) << 32 | u64::from(config.half_open_max_calls),
             Ordering::Relaxed,
@@ -161,7 +168,9 @@ impl fmt::Debug for CircuitBreaker {
 fn shared_config(config: Config) -> Arc<Config> {
     static DEFAULT: std::sync::LazyLock<Arc<Config>> =
         std::sync::LazyLock::new(|| Arc::new(Config::default()));
-    if config.is_default() {
+    // `is_default` looks at the table's settings; the trip policies beside them must be the
+    // defaults too, or a rate breaker would get the shared default configuration.
+    if config.is_default() && config.policy == Default::default() {
         DEFAULT.clone()
     } else {
         Arc::new(config)

@@ -64,6 +64,7 @@ impl CircuitBreaker {
             rejected: self.totals.get(Total::Rejected),
             fallbacks: self.totals.get(Total::Fallbacks),
             ignored: self.totals.get(Total::Ignored),
+            slow: self.totals.get(Total::Slow),
         }
     }
 

@@ -29,4 +29,7 @@ pub struct Snapshot {
     pub fallbacks: u64,
     /// Calls whose outcome was reported as ignored: they moved no state.
     pub ignored: u64,
+    /// Calls that took at least `slow_call_duration`, successes and failures alike (each also
+    /// counted in `successes` or `failures`); 0 when calls are not timed.
+    pub slow: u64,
 }

@@ -22,12 +22,15 @@ impl CircuitBreaker {
                 if now.failures() != 0 && admitted.same_period(now) {
                     self.clear_failures(admitted);
                 }
-                self.window_after_success(admitted, started);
+                self.window_after_success(admitted, started, now);
             }
             State::HalfOpen => {
                 self.totals.add(Total::Successes);
-                // Under a slow-call rule, a slow trial is a failed trial.
-                if self.slow_trial(started) {
+                if !admitted.same_period(self.load()) {
+                    // Too late to decide anything: it moves no state and enters no window.
+                    self.window_stale(started);
+                } else if self.slow_trial(started) {
+                    // Under a slow-call rule, a slow trial is a failed trial.
                     self.trial_failed(admitted);
                 } else {
                     self.trial_succeeded(admitted);

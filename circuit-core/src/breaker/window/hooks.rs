@@ -30,16 +30,34 @@ impl CircuitBreaker {
     /// After a Closed success's count: what the window needs of it. Nothing while the watch
     /// word is 0 (no window); else a slow call, a new time bucket or a pending minimum sends
     /// it to [`decide`](Self::window_decide).
+    /// `now` is the state word the success path loaded after counting the call.
     #[inline(always)]
-    pub(crate) fn window_after_success(&self, admitted: Word, started: Started) {
+    pub(crate) fn window_after_success(&self, admitted: Word, started: Started, now: Word) {
         let watch = self.window.watch.load(Ordering::Relaxed);
         if watch != 0 {
-            self.window_success(admitted, started, watch);
+            self.window_success(admitted, started, watch, admitted.same_period(now));
+        }
+    }
+
+    /// A success that came back after its period ended (admitted Closed or HalfOpen): it
+    /// moves nothing, so no window counts it; it still counts as slow if it was.
+    #[cold]
+    pub(crate) fn window_stale(&self, started: Started) {
+        if started.is_timed() && self.took_long(started, self.clock.coarse_now_nanos()) {
+            self.totals.add(Total::Slow);
+        }
+        if self.window.watch.load(Ordering::Relaxed) & ACTIVE != 0 {
+            if let Some(ledger) = self.window.ledger.lock().as_deref_mut() {
+                ledger.stale += 1;
+            }
         }
     }
 
     #[inline]
-    fn window_success(&self, admitted: Word, started: Started, watch: u64) {
+    fn window_success(&self, admitted: Word, started: Started, watch: u64, current: bool) {
+        if !current {
+            return self.window_stale(started);
+        }
         let mut now = None;
         let mut slow = false;
         if started.is_timed() {
@@ -92,8 +110,15 @@ impl CircuitBreaker {
             }
         }
         let watch = self.window.watch.load(Ordering::Relaxed);
-        if watch & ACTIVE != 0 && admitted.is_closed() {
+        if watch & ACTIVE == 0 {
+            return;
+        }
+        if admitted.is_closed() {
             self.window_decide(admitted, Mark { failed: true, slow }, now);
+        } else if !admitted.same_period(self.load()) {
+            if let Some(ledger) = self.window.ledger.lock().as_deref_mut() {
+                ledger.stale += 1;
+            }
         }
     }
 
@@ -114,13 +139,14 @@ impl CircuitBreaker {
             };
             // A result from an earlier period is counted in the totals and moves nothing.
             if !admitted.same_period(self.load()) {
+                ledger.stale += 1;
                 return;
             }
             let counted = self.totals.calls();
             if ledger.epoch != admitted.epoch() {
                 // The period began and its transition has not reached the window yet: start
                 // it here, just before this call.
-                ledger.clear(admitted.epoch(), counted.saturating_sub(1));
+                ledger.clear(admitted.epoch(), ledger.calls(counted).saturating_sub(1));
             }
             let pos = ledger.position(counted);
             let tally = ledger.record(pos, now_ns, mark);
@@ -148,7 +174,7 @@ impl CircuitBreaker {
         let mut held = self.window.ledger.lock();
         if let Some(ledger) = held.as_deref_mut() {
             if ledger.epoch != closed.epoch() {
-                ledger.clear(closed.epoch(), self.totals.calls());
+                ledger.clear(closed.epoch(), ledger.calls(self.totals.calls()));
                 self.window.publish(ledger, false);
             }
         }
@@ -170,7 +196,7 @@ impl CircuitBreaker {
         let counted = self.totals.calls();
         let ledger =
             held.get_or_insert_with(|| Box::new(Ledger::new(rules, self.load().epoch(), counted)));
-        ledger.set_rules(rules, counted);
+        ledger.set_rules(rules, ledger.calls(counted));
         // New thresholds may put a rate over its line below the minimum: let the next success
         // decide (it clears the flag if not).
         self.window.publish(ledger, true);

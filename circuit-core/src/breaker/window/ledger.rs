@@ -22,6 +22,9 @@ pub(super) struct Ledger {
     /// The highest position a decision has used, so positions never go back (see
     /// [`Ledger::position`]).
     pub(super) last: u64,
+    /// Results that came back after their period ended: counted in the totals, they move no
+    /// state, so no window counts them either. Positions are the totals' calls less these.
+    pub(super) stale: u64,
     pub(super) shape: Shape,
 }
 
@@ -70,6 +73,7 @@ impl Ledger {
             epoch,
             base,
             last: base,
+            stale: 0,
             shape: Shape::of(rules.window),
         }
     }
@@ -105,8 +109,13 @@ impl Ledger {
     /// one made before (a sum of the stripes read with Relaxed loads could otherwise come out
     /// below an earlier decision's) nor below the period's start.
     pub(super) fn position(&mut self, counted: u64) -> u64 {
-        self.last = self.last.max(counted);
+        self.last = self.last.max(self.calls(counted));
         self.last
+    }
+
+    /// `counted`, the calls the totals hold, less the stale results among them.
+    pub(super) fn calls(&self, counted: u64) -> u64 {
+        counted.saturating_sub(self.stale)
     }
 
     /// Records a call at position `pos` (its own call included) and clock reading `now_ns`,

@@ -73,7 +73,7 @@ impl CircuitBreaker {
         let current = w.is_closed() && w.epoch() == ledger.epoch;
         let tally = if current {
             ledger.peek(
-                ledger.last.max(self.totals.calls()),
+                ledger.last.max(ledger.calls(self.totals.calls())),
                 self.clock.coarse_now_nanos(),
             )
         } else if w.is_closed() {

@@ -154,7 +154,7 @@ where
 
         // Read after the snapshots: a rate is of the window as it stands at the scrape.
         let rates: Vec<_> = breakers.iter().map(|b| b.window_rates()).collect();
-        let gauges: [(&str, &str, fn(&Rates) -> Option<f64>); 2] = [
+        let gauges: [(&str, &str, RateOf); 2] = [
             (
                 "circuit_breaker_failure_rate",
                 "Failed calls / calls over the circuit breaker's sliding window (absent below minimum_calls)",
@@ -183,6 +183,9 @@ where
         Ok(())
     }
 }
+
+/// Which of a breaker's rates a gauge shows.
+type RateOf = fn(&Rates) -> Option<f64>;
 
 fn results(s: &Snapshot) -> [(&'static str, u64); 6] {
     [

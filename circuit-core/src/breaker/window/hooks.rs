@@ -131,7 +131,6 @@ impl CircuitBreaker {
         if mark.slow && !mark.failed {
             self.totals.add(Total::Slow);
         }
-        let now_ns = now.unwrap_or_else(|| self.clock.coarse_now_nanos());
         let verdict = {
             let mut held = self.window.ledger.lock();
             let Some(ledger) = held.as_deref_mut() else {
@@ -149,6 +148,12 @@ impl CircuitBreaker {
                 ledger.clear(admitted.epoch(), ledger.calls(counted).saturating_sub(1));
             }
             let pos = ledger.position(counted);
+            // Only a time window needs the time: a count window's decision reads no clock.
+            let now_ns = match now {
+                Some(n) => n,
+                None if ledger.timed_window() => self.clock.coarse_now_nanos(),
+                None => 0,
+            };
             let tally = ledger.record(pos, now_ns, mark);
             let verdict = ledger.rules.decide(tally);
             self.window.publish_verdict(ledger, verdict);

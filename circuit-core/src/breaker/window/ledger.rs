@@ -216,6 +216,11 @@ impl Ledger {
         }
     }
 
+    /// Whether this is a time window, whose records need the clock.
+    pub(super) fn timed_window(&self) -> bool {
+        matches!(self.shape, Shape::Time { .. })
+    }
+
     /// A clock reading within the newest bucket recorded (0 for a count window or no bucket):
     /// where a window no longer current stands.
     pub(super) fn last_reading(&self) -> u64 {

@@ -6,7 +6,7 @@
 
 mod alloc_counter;
 
-use circuit_core::{registry, CircuitBreaker, Config, KeyedLimits};
+use circuit_core::{registry, CircuitBreaker, Config, KeyedLimits, SlidingWindow};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use failsafe::CircuitBreaker as _;
 use std::future::{ready, Future};
@@ -154,6 +154,67 @@ fn shared_by_threads(c: &mut Criterion) {
         }),
         ("recloser", &|| {
             let _ = black_box(rc.call(work).ok());
+        }),
+    ];
+    for threads in [1, 2] {
+        for (name, op) in cases {
+            g.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &t| {
+                b.iter_custom(|iters| on_threads(t, iters, op))
+            });
+        }
+    }
+    g.finish();
+}
+
+/// A breaker of the failure-rate rule over `window`, never tripped by the bench's successes.
+fn rate_circuit(window: SlidingWindow) -> Arc<CircuitBreaker> {
+    let config = Config::builder()
+        .failure_rate_threshold(0.5)
+        .sliding_window(window)
+        .minimum_calls(10)
+        .recovery_timeout(HOUR)
+        .build()
+        .expect("valid config");
+    Arc::new(CircuitBreaker::new("bench-rate", config))
+}
+
+/// A breaker of the slow-call rule: every call is timed (read twice on the coarse clock).
+fn slow_call_circuit() -> Arc<CircuitBreaker> {
+    let config = Config::builder()
+        .slow_call_duration(HOUR)
+        .slow_call_rate_threshold(0.5)
+        .minimum_calls(10)
+        .recovery_timeout(HOUR)
+        .build()
+        .expect("valid config");
+    Arc::new(CircuitBreaker::new("bench-slow", config))
+}
+
+/// The trip policies' success path (target: at most 10 ns, and 2 threads at least 1.6x one):
+/// a failure-rate breaker over a count window and over a time window (which reads the coarse
+/// clock on each success), and a slow-call breaker (which times each call), beside today's
+/// consecutive breaker, on one thread and on two.
+fn rate_success(c: &mut Criterion) {
+    let mut g = c.benchmark_group("rate_success");
+    let consecutive = circuit();
+    let count = rate_circuit(SlidingWindow::Count(100));
+    let time = rate_circuit(SlidingWindow::Time(Duration::from_secs(60)));
+    let slow = slow_call_circuit();
+    let cases: [(&str, &(dyn Fn() + Sync)); 5] = [
+        ("plain_call", &|| {
+            let _ = black_box(work().ok());
+        }),
+        ("consecutive", &|| {
+            let _ = black_box(consecutive.call(work).ok());
+        }),
+        ("count_window", &|| {
+            let _ = black_box(count.call(work).ok());
+        }),
+        ("time_window", &|| {
+            let _ = black_box(time.call(work).ok());
+        }),
+        ("slow_call", &|| {
+            let _ = black_box(slow.call(work).ok());
         }),
     ];
     for threads in [1, 2] {
@@ -410,7 +471,7 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = closed_success, open_rejected, shared_by_threads, one_percent_failures,
-        async_ready, lookup, attribute, allocations
+    targets = closed_success, open_rejected, shared_by_threads, rate_success,
+        one_percent_failures, async_ready, lookup, attribute, allocations
 }
 criterion_main!(benches);

@@ -42,6 +42,12 @@ RATIOS = [
     ("T8 held Arc, 2 threads over 1", "lookup_threads/held_arc/1", "lookup_threads/held_arc/2"),
     ("T8 KeyedBreakers::get + call / held Arc", "lookup/keyed_get", "lookup/held_arc"),
     ("T6 call_async / sync call polled the same way", "async_ready/circuit_call_async", "async_ready/circuit_call_in_async_block"),
+    ("P1 rate rule, count window / consecutive, success", "rate_success/count_window/1", "rate_success/consecutive/1"),
+    ("P1 rate rule, time window / consecutive, success", "rate_success/time_window/1", "rate_success/consecutive/1"),
+    ("P1 slow-call rule / consecutive, success", "rate_success/slow_call/1", "rate_success/consecutive/1"),
+    ("P1 count window, 2 threads over 1 (>= 1.6)", "rate_success/count_window/1", "rate_success/count_window/2"),
+    ("P1 time window, 2 threads over 1 (>= 1.6)", "rate_success/time_window/1", "rate_success/time_window/2"),
+    ("P1 slow-call rule, 2 threads over 1 (>= 1.6)", "rate_success/slow_call/1", "rate_success/slow_call/2"),
 ]
 
 

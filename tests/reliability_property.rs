@@ -1,7 +1,8 @@
 //! Property: random sequences of calls (successes, counted and excluded errors, panics,
 //! cancelled futures, permits held and reported late), administration and clock moves, run
 //! one at a time against a breaker and against the reference model of `docs/design.md` in
-//! `reference/`. After every step they agree on the state, the counters, the totals, the
+//! `reference/`, under the consecutive rule or any mix of the failure-rate and slow-call rules
+//! (count and time windows), with slow calls and ignored outcomes. After every step they agree on the state, the counters, the totals, the
 //! last step's result (down to a rejection's state and `retry_after`), and the transitions
 //! the listeners heard.
 
@@ -9,10 +10,11 @@ mod common;
 mod reference;
 
 use circuit_core::clock::ManualClock;
+use circuit_core::SlidingWindow;
 use circuit_core::{CircuitBreaker, CircuitError, CircuitOpen, Config, Permit, State};
 use common::{poll_once, quiet_deliberate_panics, DELIBERATE};
 use proptest::prelude::*;
-use reference::{Limits, Model, Rejection, Ticket};
+use reference::{Limits, Model, Rejection, Rules, Ticket, Window};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -29,13 +31,20 @@ enum Call {
     Panic,
     /// An async call polled once while pending, then dropped.
     Cancelled,
+    /// A success, then a failure, that take 3 ms of the clock.
+    SlowSuccess,
+    SlowFailure,
 }
+
+/// How long the slow calls take: slow or not, depending on the breaker's duration (1 to 5 ms).
+const SLOW_CALL_MS: u64 = 3;
 
 #[derive(Clone, Copy, Debug)]
 enum Report {
     Success,
     Failure,
     Drop,
+    Ignore,
 }
 
 #[derive(Clone, Debug)]
@@ -51,15 +60,47 @@ enum Op {
     Reset,
 }
 
+fn rules() -> impl Strategy<Value = Rules> {
+    let window = prop_oneof![
+        (1..=6u32).prop_map(Window::Count),
+        (10..=60u64).prop_map(Window::TimeMs),
+    ];
+    let configured = (
+        prop::option::of(prop_oneof![Just(0.25), Just(0.5), Just(1.0)]),
+        prop::option::of(1..=5u64),
+        any::<bool>(),
+        window,
+        1..=6u32,
+        any::<bool>(),
+    )
+        .prop_map(
+            |(failure_rate, slow_ms, slow_rule, window, minimum, explicit)| Rules {
+                failure_rate,
+                slow_ms,
+                slow_rate: slow_ms.filter(|_| slow_rule).map(|_| 0.5),
+                window,
+                minimum_calls: match window {
+                    Window::Count(n) => minimum.min(n),
+                    Window::TimeMs(_) => minimum,
+                },
+                explicit_threshold: explicit,
+            },
+        );
+    prop_oneof![1 => Just(Rules::NONE), 2 => configured]
+}
+
 fn limits() -> impl Strategy<Value = Limits> {
-    (1..=3u32, 1..=3u32, 1..=20u64).prop_flat_map(|(failure, max_calls, timeout)| {
-        (1..=max_calls).prop_map(move |success| Limits {
-            failure_threshold: failure,
-            success_threshold: success,
-            half_open_max_calls: max_calls,
-            recovery_timeout_ms: timeout,
-        })
-    })
+    (1..=3u32, 1..=3u32, 1..=20u64, rules()).prop_flat_map(
+        |(failure, max_calls, timeout, rules)| {
+            (1..=max_calls).prop_map(move |success| Limits {
+                failure_threshold: failure,
+                success_threshold: success,
+                half_open_max_calls: max_calls,
+                recovery_timeout_ms: timeout,
+                rules,
+            })
+        },
+    )
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -69,11 +110,14 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Call::Excluded),
         1 => Just(Call::Panic),
         1 => Just(Call::Cancelled),
+        2 => Just(Call::SlowSuccess),
+        1 => Just(Call::SlowFailure),
     ];
     let report = prop_oneof![
         Just(Report::Success),
         Just(Report::Failure),
-        Just(Report::Drop)
+        Just(Report::Drop),
+        Just(Report::Ignore),
     ];
     prop_oneof![
         10 => call.prop_map(Op::Call),
@@ -120,8 +164,14 @@ fn rejected(open: &CircuitOpen) -> Outcome {
 }
 
 /// Runs a call on the breaker; `Ran` if it ran (whatever it returned).
-fn run_call(b: &CircuitBreaker, call: Call) -> Outcome {
+fn run_call(b: &CircuitBreaker, clock: &ManualClock, call: Call) -> Outcome {
+    let slowly = |r: Result<(), Fault>| {
+        clock.advance(Duration::from_millis(SLOW_CALL_MS));
+        r
+    };
     let result: Result<(), CircuitError<Fault>> = match call {
+        Call::SlowSuccess => b.call_with(|| slowly(Ok(())), is_failure),
+        Call::SlowFailure => b.call_with(|| slowly(Err(Fault::Counted)), is_failure),
         Call::Success => b.call_with(|| Ok(()), is_failure),
         Call::Failure => b.call_with(|| Err(Fault::Counted), is_failure),
         Call::Excluded => {
@@ -166,6 +216,14 @@ fn model_call(m: &mut Model, call: Call) -> Outcome {
                 Call::Success | Call::Excluded => m.succeed(t),
                 Call::Failure | Call::Panic => m.fail(t),
                 Call::Cancelled => m.cancel(t),
+                Call::SlowSuccess => {
+                    m.advance(SLOW_CALL_MS);
+                    m.succeed(t);
+                }
+                Call::SlowFailure => {
+                    m.advance(SLOW_CALL_MS);
+                    m.fail(t);
+                }
             }
             Outcome::Ran
         }
@@ -186,19 +244,43 @@ fn report(m: &mut Model, permit: Permit<'_>, t: Ticket, r: Report) {
             drop(permit);
             m.cancel(t);
         }
+        Report::Ignore => {
+            permit.ignore();
+            m.ignore(t);
+        }
     }
 }
 
 fn check(limits: Limits, ops: Vec<Op>) -> Result<(), TestCaseError> {
     let clock = ManualClock::new();
-    let config = Config::builder()
-        .failure_threshold(limits.failure_threshold)
+    let rules = limits.rules;
+    let mut builder = Config::builder()
         .success_threshold(limits.success_threshold)
         .half_open_max_calls(limits.half_open_max_calls)
         .recovery_timeout(Duration::from_millis(limits.recovery_timeout_ms))
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+        .clock(clock.clone());
+    let rate_rule = rules.failure_rate.is_some() || rules.slow_rate.is_some();
+    if rules.explicit_threshold || !rate_rule {
+        builder = builder.failure_threshold(limits.failure_threshold);
+    }
+    if let Some(threshold) = rules.failure_rate {
+        builder = builder.failure_rate_threshold(threshold);
+    }
+    if let Some(ms) = rules.slow_ms {
+        builder = builder.slow_call_duration(Duration::from_millis(ms));
+    }
+    if let Some(threshold) = rules.slow_rate {
+        builder = builder.slow_call_rate_threshold(threshold);
+    }
+    if rules.failure_rate.is_some() || rules.slow_ms.is_some() {
+        builder = builder
+            .sliding_window(match rules.window {
+                Window::Count(n) => SlidingWindow::Count(n),
+                Window::TimeMs(ms) => SlidingWindow::Time(Duration::from_millis(ms)),
+            })
+            .minimum_calls(rules.minimum_calls);
+    }
+    let config = builder.build().unwrap();
     let b = CircuitBreaker::new("property", config);
     let heard = Arc::new(Mutex::new(Vec::new()));
     let h = heard.clone();
@@ -208,7 +290,7 @@ fn check(limits: Limits, ops: Vec<Op>) -> Result<(), TestCaseError> {
 
     for (step, op) in ops.iter().enumerate() {
         let (real, expected) = match *op {
-            Op::Call(call) => (run_call(&b, call), model_call(&mut m, call)),
+            Op::Call(call) => (run_call(&b, &clock, call), model_call(&mut m, call)),
             Op::Hold if held.len() < MAX_HELD => match (b.try_acquire(), m.admit()) {
                 (Ok(p), Ok(t)) => {
                     held.push((p, t));
@@ -262,6 +344,12 @@ fn check(limits: Limits, ops: Vec<Op>) -> Result<(), TestCaseError> {
             (s.successes, s.failures, s.rejected),
             (m.successes, m.failures, m.rejected),
             "totals, {}",
+            at
+        );
+        prop_assert_eq!(
+            (s.ignored, s.slow),
+            (m.ignored, m.slow),
+            "ignored and slow, {}",
             at
         );
         let retry = b.retry_after().map(|d| d.as_millis() as u64);

@@ -90,21 +90,27 @@ fn the_report_serializes_to_the_documented_json() {
                     "consecutive_failures": 0,
                     "healthy": false,
                     "last_failure": "2024-05-01T12:00:01.500Z",
-                    "retry_after_ms": 20000
+                    "retry_after_ms": 20000,
+                    "failure_rate": null,
+                    "slow_call_rate": null
                 },
                 "idle": {
                     "state": "closed",
                     "consecutive_failures": 0,
                     "healthy": true,
                     "last_failure": null,
-                    "retry_after_ms": null
+                    "retry_after_ms": null,
+                    "failure_rate": null,
+                    "slow_call_rate": null
                 },
                 "user-service": {
                     "state": "closed",
                     "consecutive_failures": 2,
                     "healthy": true,
                     "last_failure": "2024-05-01T12:00:01.500Z",
-                    "retry_after_ms": null
+                    "retry_after_ms": null,
+                    "failure_rate": null,
+                    "slow_call_rate": null
                 }
             }
         })
@@ -136,4 +142,42 @@ fn half_open_forced_open_and_disabled_read_as_such() {
 fn an_empty_registry_is_healthy() {
     let value = serde_json::to_value(Registry::new().health_report()).unwrap();
     assert_eq!(value, json!({ "all_healthy": true, "breakers": {} }));
+}
+
+#[test]
+fn the_report_carries_the_failure_and_slow_call_rates() {
+    let registry = Registry::new();
+    let clock = ManualClock::new();
+    let config = Config::builder()
+        .failure_rate_threshold(0.9)
+        .slow_call_duration(Duration::from_secs(1))
+        .sliding_window(circuit_core::SlidingWindow::Count(10))
+        .minimum_calls(4)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let api = registry.get_or_create("api", config);
+    let _ = api.call(|| Err::<(), _>("down"));
+    let report = registry.health_report();
+    let health = &report.breakers["api"];
+    assert_eq!(
+        (health.failure_rate, health.slow_call_rate),
+        (None, None),
+        "below minimum_calls"
+    );
+    let _ = api.call(|| {
+        clock.advance(Duration::from_secs(1));
+        Ok::<_, &str>(())
+    });
+    let _ = api.call(|| Ok::<_, &str>(()));
+    let _ = api.call(|| Ok::<_, &str>(()));
+    let report = registry.health_report();
+    let health = &report.breakers["api"];
+    assert_eq!(
+        (health.failure_rate, health.slow_call_rate),
+        (Some(0.25), Some(0.25))
+    );
+    let value = serde_json::to_value(&report).unwrap();
+    assert_eq!(value["breakers"]["api"]["failure_rate"], json!(0.25));
+    assert_eq!(value["breakers"]["api"]["slow_call_rate"], json!(0.25));
 }

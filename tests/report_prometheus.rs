@@ -132,7 +132,9 @@ fn families_have_the_designs_names_and_types() {
     assert_eq!(m.types["circuit_breaker_in_state"], "gauge");
     assert_eq!(m.types["circuit_breaker_failures"], "counter");
     assert_eq!(m.types["circuit_breaker_calls"], "counter");
-    assert_eq!(m.types.len(), 4);
+    assert_eq!(m.types["circuit_breaker_failure_rate"], "gauge");
+    assert_eq!(m.types["circuit_breaker_slow_call_rate"], "gauge");
+    assert_eq!(m.types.len(), 6);
     let names: std::collections::BTreeSet<&str> =
         m.samples.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
@@ -259,4 +261,61 @@ fn names_that_need_escaping_survive_the_round_trip() {
     breaker(&registry, name, &ManualClock::new());
     let m = scrape(&registry);
     assert_eq!(m.value("circuit_breaker_state", &[("name", name)]), 0.0);
+}
+
+#[test]
+fn rate_gauges_are_absent_below_minimum_calls_and_read_the_window_above_it() {
+    let registry = Arc::new(Registry::new());
+    let clock = ManualClock::new();
+    let config = Config::builder()
+        .failure_rate_threshold(0.9)
+        .slow_call_duration(Duration::from_millis(100))
+        .sliding_window(circuit_core::SlidingWindow::Count(10))
+        .minimum_calls(4)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let api = registry.get_or_create("api", config);
+    breaker(&registry, "consecutive", &clock);
+    let _ = api.call(|| Err::<(), _>("down"));
+    let rates = |m: &Exposition| {
+        m.samples
+            .iter()
+            .filter(|s| s.name.ends_with("_rate"))
+            .map(|s| (s.name.clone(), s.labels["name"].clone(), s.value))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rates(&scrape(&registry)), [], "absent below minimum_calls");
+    let _ = api.call(|| {
+        clock.advance(Duration::from_millis(100));
+        Ok::<_, &str>(())
+    });
+    let _ = api.call(|| Ok::<_, &str>(()));
+    let _ = api.call(|| Ok::<_, &str>(()));
+    api.try_acquire().unwrap().ignore();
+    let m = scrape(&registry);
+    assert_eq!(
+        rates(&m),
+        [
+            (
+                "circuit_breaker_failure_rate".to_owned(),
+                "api".to_owned(),
+                0.25
+            ),
+            (
+                "circuit_breaker_slow_call_rate".to_owned(),
+                "api".to_owned(),
+                0.25
+            ),
+        ],
+        "and never for a breaker without the rule"
+    );
+    let calls = |result| {
+        m.value(
+            "circuit_breaker_calls_total",
+            &[("name", "api"), ("result", result)],
+        )
+    };
+    assert_eq!((calls("ignored"), calls("slow")), (1.0, 1.0));
+    assert_eq!((calls("success"), calls("failure")), (3.0, 1.0));
 }

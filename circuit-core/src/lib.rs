@@ -29,10 +29,23 @@
 //! - **Closed**: calls run. A failure adds one to the consecutive failures, a success clears
 //!   them; at `failure_threshold` the breaker opens. The call that trips it returns its own
 //!   error; the calls after it are rejected.
+//! - **Which rules trip it**: those configured. With no rate setting, consecutive failures
+//!   (default 5). A failure-rate rule ([`failure_rate_threshold`](ConfigBuilder::failure_rate_threshold)
+//!   over a [`SlidingWindow`]) or a slow-call rule
+//!   ([`slow_call_rate_threshold`](ConfigBuilder::slow_call_rate_threshold), which needs
+//!   [`slow_call_duration`](ConfigBuilder::slow_call_duration)) replaces the consecutive rule
+//!   unless `failure_threshold` is set explicitly; then any configured rule trips it. A rate
+//!   trips once the window holds at least `minimum_calls` calls and failed (or slow) calls /
+//!   calls reaches the threshold. A call is slow if it takes at least `slow_call_duration`,
+//!   succeeding or failing, timed on the breaker's clock (to one tick of the coarse system
+//!   clock); `slow_call_duration` alone reports the slow rate without tripping anything.
+//!   Ignored outcomes and rejections are not calls. A time window covers between 0.9 and 1.0
+//!   of its period (ten buckets). Each Closed period, and `reset`, starts an empty window.
 //! - **Open**: calls are rejected with [`CircuitOpen`], whose `retry_after` is the time left.
 //!   Once `recovery_timeout` has passed the breaker reads HalfOpen and the next call is a trial.
 //! - **HalfOpen**: at most `half_open_max_calls` trial calls run. `success_threshold`
-//!   successes close the breaker; any failure opens it again.
+//!   successes close the breaker; any failure opens it again. Under a slow-call rule, a slow
+//!   trial is a failed trial.
 //! - **Open periods**: the first lasts `recovery_timeout`; each consecutive re-opening lasts
 //!   as the [`Backoff`] says (constant by default, or `recovery_timeout * multiplier^k` up to
 //!   `max`), spread upward by its jitter to at most `(1 + jitter)` times that. A close or a
@@ -83,9 +96,10 @@
 //!   calls start being rejected, INFO when they flow again. Nothing is logged per call.
 //! - `report::prometheus::RegistryCollector` (feature `prometheus`) reads the registry at
 //!   scrape time: `circuit_breaker_state`, `circuit_breaker_in_state`,
-//!   `circuit_breaker_failures_total`, `circuit_breaker_calls_total`.
+//!   `circuit_breaker_failures_total`, `circuit_breaker_calls_total`,
+//!   `circuit_breaker_failure_rate`, `circuit_breaker_slow_call_rate`.
 //! - [`Registry::health_report`]: per breaker state, consecutive failures, health, last
-//!   failure and retry-after; JSON with feature `serde`.
+//!   failure, retry-after and the failure and slow-call rates; JSON with feature `serde`.
 //! - [`config::EnvConfig`]: `CIRCUIT_<NAME>_FAILURE_THRESHOLD` and the like, or a prefix of your
 //!   choice (`DB_CIRCUIT_BREAKER_*`); every bad value reported at once, none applied.
 //! - `config::FileConfig` (feature `serde`, `toml` for TOML): shared sections and per-breaker

@@ -24,7 +24,9 @@
 #![cfg(loom)]
 
 use circuit_core::clock::ManualClock;
-use circuit_core::{CircuitBreaker, CircuitError, Config, ConfigBuilder, Reason, State};
+use circuit_core::{
+    CircuitBreaker, CircuitError, Config, ConfigBuilder, Reason, SlidingWindow, State,
+};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
 use std::future::Future;
@@ -106,7 +108,9 @@ impl Rig {
                 "a transition out of a state it was not in: {seen:?}"
             );
             let legal = match reason {
-                Reason::FailureThreshold(_) => (from, to) == (State::Closed, State::Open),
+                Reason::FailureThreshold(_)
+                | Reason::FailureRate { .. }
+                | Reason::SlowCallRate { .. } => (from, to) == (State::Closed, State::Open),
                 Reason::RecoveryTimeout => (from, to) == (State::Open, State::HalfOpen),
                 Reason::TrialFailed | Reason::HalfOpenMaxWait => {
                     (from, to) == (State::HalfOpen, State::Open)
@@ -636,5 +640,110 @@ fn a_lookup_racing_a_resize_of_the_registry_finds_every_breaker() {
             registry.lookup("n8").unwrap(),
             &*registry.get("n8").unwrap()
         ));
+    });
+}
+
+// ---- the failure-rate window (breaker/window) ------------------------------------------------
+
+/// A failure-rate rule over the last 10 calls, the consecutive rule replaced.
+fn rate_rule(threshold: f64, minimum_calls: u32) -> ConfigBuilder {
+    Config::builder()
+        .failure_rate_threshold(threshold)
+        .sliding_window(SlidingWindow::Count(10))
+        .minimum_calls(minimum_calls)
+}
+
+#[test]
+fn two_failures_deciding_at_once_trip_exactly_once_on_both() {
+    model(|| {
+        // Either failure alone is below the minimum of 2: whichever takes the window's lock
+        // second sees both (the lock orders the first one's count before its own).
+        let rig = rig(rate_rule(0.5, 2));
+        let b = &rig.breaker;
+        let other = spawn(b, fail);
+        let mine = fail(b);
+        assert!(ran(&mine) && ran(&other.join().unwrap()));
+        assert_eq!(b.state(), State::Open);
+        let seen = rig.seen.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            [(
+                State::Closed,
+                State::Open,
+                Reason::FailureRate {
+                    failures: 2,
+                    calls: 2
+                }
+            )]
+        );
+        drop(seen);
+        rig.assert_valid_path();
+    });
+}
+
+#[test]
+fn a_failure_deciding_while_a_success_reads_the_flag_decides_by_the_next_call() {
+    model(|| {
+        // 1 failure in 2 calls reaches the threshold at the minimum. The success may count
+        // itself after the failure summed the stripes and read the flag before the failure
+        // set it: then neither decides with both, the accuracy the design states (a position
+        // may miss a call in flight). The flag is then set, so the next call decides with
+        // every call counted.
+        let rig = rig(rate_rule(0.5, 2));
+        let b = &rig.breaker;
+        let other = spawn(b, succeed);
+        let mine = fail(b);
+        assert!(ran(&mine));
+        assert!(ran(&other.join().unwrap()));
+        let tripped_at_once = b.state() == State::Open;
+        let next = fail(b);
+        assert_eq!(
+            b.state(),
+            State::Open,
+            "decided at the latest by the next call"
+        );
+        assert_eq!(ran(&next), !tripped_at_once);
+        let seen = rig.seen.lock().unwrap().clone();
+        let expected = if tripped_at_once {
+            Reason::FailureRate {
+                failures: 1,
+                calls: 2,
+            }
+        } else {
+            Reason::FailureRate {
+                failures: 2,
+                calls: 3,
+            }
+        };
+        assert_eq!(seen, [(State::Closed, State::Open, expected)]);
+        drop(seen);
+        rig.assert_valid_path();
+    });
+}
+
+#[test]
+fn a_success_reading_a_set_flag_decides_while_a_failure_does() {
+    model(|| {
+        // The flag is set before the race (1 failure, below the minimum of 3), so the success
+        // always decides: whichever of the two decides second sees all three calls.
+        let rig = rig(rate_rule(0.6, 3));
+        let b = &rig.breaker;
+        assert!(ran(&fail(b)));
+        let other = spawn(b, succeed);
+        let mine = fail(b);
+        assert!(ran(&mine) && ran(&other.join().unwrap()));
+        assert_eq!(b.state(), State::Open);
+        let seen = rig.seen.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            [(
+                State::Closed,
+                State::Open,
+                Reason::FailureRate {
+                    failures: 2,
+                    calls: 3
+                }
+            )]
+        );
     });
 }

@@ -12,6 +12,55 @@ pub struct Limits {
     pub success_threshold: u32,
     pub half_open_max_calls: u32,
     pub recovery_timeout_ms: u64,
+    pub rules: Rules,
+}
+
+/// The rate rules: "Which rules trip: those configured. With no rate setting, consecutive
+/// failures. A failure-rate or slow-call rule replaces the consecutive rule unless
+/// `failure_threshold` is set explicitly."
+#[derive(Clone, Copy, Debug)]
+pub struct Rules {
+    pub failure_rate: Option<f64>,
+    /// `slow_call_duration`: a call taking at least this is slow.
+    pub slow_ms: Option<u64>,
+    /// Only with `slow_ms`.
+    pub slow_rate: Option<f64>,
+    pub window: Window,
+    pub minimum_calls: u32,
+    /// `failure_threshold` was set explicitly.
+    pub explicit_threshold: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Window {
+    /// The last N calls.
+    Count(u32),
+    /// The calls of the last period, in ten buckets of a tenth of it: the window starts at
+    /// the oldest bucket boundary not older than the period.
+    TimeMs(u64),
+}
+
+impl Rules {
+    pub const NONE: Rules = Rules {
+        failure_rate: None,
+        slow_ms: None,
+        slow_rate: None,
+        window: Window::Count(100),
+        minimum_calls: 100,
+        explicit_threshold: true,
+    };
+
+    fn consecutive(&self) -> bool {
+        (self.failure_rate.is_none() && self.slow_rate.is_none()) || self.explicit_threshold
+    }
+}
+
+/// One call of the current Closed period, as its window sees it.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    at_ns: u64,
+    failed: bool,
+    slow: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +100,7 @@ impl Phase {
 pub struct Ticket {
     period: u64,
     recorded: bool,
+    start_ms: u64,
 }
 
 /// A call the model turned away: in which state, and the time left when Open.
@@ -71,6 +121,10 @@ pub struct Model {
     pub successes: u64,
     pub failures: u64,
     pub rejected: u64,
+    pub ignored: u64,
+    pub slow: u64,
+    /// The calls of the current Closed period, oldest first.
+    window: Vec<Entry>,
     /// Every change of state, as listeners should hear it.
     pub transitions: Vec<(State, State)>,
 }
@@ -85,6 +139,9 @@ impl Model {
             successes: 0,
             failures: 0,
             rejected: 0,
+            ignored: 0,
+            slow: 0,
+            window: Vec::new(),
             transitions: Vec::new(),
         }
     }
@@ -96,6 +153,8 @@ impl Model {
         }
         self.phase = next;
         self.period += 1;
+        // "reset: back to Closed, window counters cleared"; every Closed period starts empty.
+        self.window.clear();
     }
 
     fn open(&mut self) {
@@ -129,6 +188,7 @@ impl Model {
         let ticket = |recorded| Ticket {
             period: self.period,
             recorded,
+            start_ms: self.now_ms,
         };
         let rejection = match self.phase {
             Phase::Closed { .. } => return Ok(ticket(true)),
@@ -173,11 +233,18 @@ impl Model {
             return;
         }
         self.successes += 1;
+        let slow = self.took_long(t);
         if !self.current(t) {
             return;
         }
         match self.phase {
-            Phase::Closed { .. } => self.phase = Phase::Closed { failures: 0 },
+            Phase::Closed { .. } => {
+                self.phase = Phase::Closed { failures: 0 };
+                self.record(false, slow);
+            }
+            // "In HalfOpen, with a slow-call rule configured, a slow trial counts as a failed
+            // trial."
+            Phase::HalfOpen { .. } if slow && self.limits.rules.slow_rate.is_some() => self.open(),
             Phase::HalfOpen {
                 admitted,
                 successes,
@@ -200,11 +267,20 @@ impl Model {
             return;
         }
         self.failures += 1;
+        let slow = self.took_long(t);
         if !self.current(t) {
             return;
         }
+        if let Phase::Closed { .. } = self.phase {
+            if self.record(true, slow) {
+                return;
+            }
+        }
         match self.phase {
-            Phase::Closed { failures } if failures + 1 >= self.limits.failure_threshold => {
+            Phase::Closed { failures }
+                if self.limits.rules.consecutive()
+                    && failures + 1 >= self.limits.failure_threshold =>
+            {
                 self.open()
             }
             Phase::Closed { failures } => {
@@ -215,6 +291,77 @@ impl Model {
             Phase::HalfOpen { .. } => self.open(),
             _ => {}
         }
+    }
+
+    /// "An ignored outcome is counted as ignored and moves no state (it does not clear
+    /// consecutive failures, adds no half-open success, and gives its half-open slot back)";
+    /// it enters no window.
+    pub fn ignore(&mut self, t: Ticket) {
+        if !t.recorded {
+            return;
+        }
+        self.ignored += 1;
+        self.cancel(t);
+    }
+
+    /// "A call that takes at least the duration is slow, whether it succeeds or fails";
+    /// counted as slow in any state a call is recorded in.
+    fn took_long(&mut self, t: Ticket) -> bool {
+        let slow = self
+            .limits
+            .rules
+            .slow_ms
+            .is_some_and(|d| self.now_ms - t.start_ms >= d);
+        self.slow += u64::from(slow);
+        slow
+    }
+
+    /// Adds a Closed call to the window and decides: "trips a Closed breaker when the window
+    /// holds at least `minimum_calls` calls and failures / calls >= the threshold" (the slow
+    /// rate likewise). Returns whether it opened the breaker.
+    fn record(&mut self, failed: bool, slow: bool) -> bool {
+        let rules = self.limits.rules;
+        if rules.failure_rate.is_none() && rules.slow_ms.is_none() {
+            return false;
+        }
+        let at_ns = self.now_ms * 1_000_000;
+        self.window.push(Entry {
+            at_ns,
+            failed,
+            slow,
+        });
+        let inside: Vec<Entry> = match rules.window {
+            Window::Count(n) => {
+                let skip = self.window.len().saturating_sub(n as usize);
+                self.window[skip..].to_vec()
+            }
+            Window::TimeMs(period) => {
+                let bucket = period * 1_000_000 / 10;
+                let first = (at_ns / bucket).saturating_sub(9);
+                self.window
+                    .iter()
+                    .copied()
+                    .filter(|e| e.at_ns / bucket >= first)
+                    .collect()
+            }
+        };
+        let calls = inside.len() as u64;
+        if calls < u64::from(rules.minimum_calls) || calls == 0 {
+            return false;
+        }
+        let over = |part: usize, threshold: Option<f64>| {
+            threshold.is_some_and(|t| part as f64 / calls as f64 >= t)
+        };
+        let failing = over(
+            inside.iter().filter(|e| e.failed).count(),
+            rules.failure_rate,
+        );
+        let slowing = over(inside.iter().filter(|e| e.slow).count(), rules.slow_rate);
+        if failing || slowing {
+            self.open();
+            return true;
+        }
+        false
     }
 
     /// "A future dropped before it finishes counts as nothing and gives its trial slot back."

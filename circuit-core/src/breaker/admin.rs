@@ -30,6 +30,7 @@ impl CircuitBreaker {
     pub fn reconfigure(&self, config: Config) {
         let mut held = self.config.lock();
         self.store_limits(&config);
+        self.window_reconfigured(&config);
         let new_clock = self.clock.replace(config.clock.clone());
         let mut w = self.publish_limits();
         loop {

@@ -1,6 +1,9 @@
 //! One breaker: the packed state word ([`word`]) and the changes made to it ([`transitions`]),
 //! admission ([`admission`]), outcomes ([`outcomes`]), the Open period's deadline
-//! ([`deadline`]) and its length ([`backoff`]), what a call's result means ([`outcome`]), the HalfOpen period's longest wait ([`max_wait`]), administration ([`admin`]) and what it reports of itself ([`observe`]); the
+//! ([`deadline`]) and its length ([`backoff`]), what a call's result means ([`outcome`]), the
+//! HalfOpen period's longest wait ([`max_wait`]), the failure-rate and slow-call rules'
+//! sliding window ([`window`]), administration ([`admin`]) and what it reports of itself
+//! ([`observe`]); the
 //! permits that carry a call's outcome back ([`permit`]), the call wrappers ([`call`]), the
 //! totals kept without a shared write ([`totals`]), interned names ([`name`]), the states users
 //! see ([`state`]) and what a rejected or failed call returns ([`error`]).
@@ -22,6 +25,7 @@ pub(crate) mod permit;
 pub(crate) mod state;
 pub(crate) mod totals;
 mod transitions;
+pub(crate) mod window;
 pub(crate) mod word;
 
 use crate::breaker::backoff::Periods;
@@ -38,6 +42,7 @@ use parking_lot::Mutex;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+use window::Window;
 
 /// A circuit breaker. Shared as `Arc<CircuitBreaker>`; every method takes `&self`.
 ///
@@ -80,6 +85,8 @@ pub struct CircuitBreaker {
     /// Wall-clock nanoseconds since the Unix epoch of the last counted failure, 0 for none.
     last_failure: AtomicU64,
     totals: Totals,
+    /// The failure-rate and slow-call rules' window; see [`window`].
+    window: Window,
     events: Events,
 }
 
@@ -106,6 +113,7 @@ impl CircuitBreaker {
             config: Mutex::new(config.clone()),
             last_failure: AtomicU64::new(0),
             totals: Totals::new(),
+            window: Window::new(&config),
             events: Events::new(),
         };
         breaker.store_limits(&config);
@@ -126,7 +134,7 @@ impl CircuitBreaker {
     /// [`load`](Self::load) for why they need no ordering.
     fn store_limits(&self, config: &Config) {
         self.failure_threshold
-            .store(u64::from(config.failure_threshold), Ordering::Relaxed);
+            .store(window::consecutive_threshold(config), Ordering::Relaxed);
         self.trial_limits.store(
             u64::from(config.success_threshold) << 32 | u64::from(config.half_open_max_calls),
             Ordering::Relaxed,
@@ -168,6 +176,8 @@ impl fmt::Debug for CircuitBreaker {
 fn shared_config(config: Config) -> Arc<Config> {
     static DEFAULT: std::sync::LazyLock<Arc<Config>> =
         std::sync::LazyLock::new(|| Arc::new(Config::default()));
+    // `is_default` looks at every setting, the trip policies' included, so a rate breaker
+    // never gets the shared default configuration.
     if config.is_default() {
         DEFAULT.clone()
     } else {

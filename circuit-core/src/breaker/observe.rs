@@ -65,6 +65,7 @@ impl CircuitBreaker {
             fallbacks: self.totals.get(Total::Fallbacks),
             ignored: self.totals.get(Total::Ignored),
             would_reject: self.totals.get(Total::WouldReject),
+            slow: self.totals.get(Total::Slow),
         }
     }
 

@@ -2,6 +2,7 @@
 //! count of fallbacks.
 
 use crate::breaker::totals::Total;
+use crate::breaker::window::Started;
 use crate::breaker::word::Word;
 use crate::clock::saturating_nanos;
 use crate::events::Reason;
@@ -11,7 +12,7 @@ use std::time::UNIX_EPOCH;
 
 impl CircuitBreaker {
     #[inline]
-    pub(crate) fn on_success(&self, admitted: Word) {
+    pub(crate) fn on_success(&self, admitted: Word, started: Started) {
         match admitted.tag() {
             State::Closed => {
                 self.totals.add(Total::Successes);
@@ -21,10 +22,19 @@ impl CircuitBreaker {
                 if now.failures() != 0 && admitted.same_period(now) {
                     self.clear_failures(admitted);
                 }
+                self.window_after_success(admitted, started, now);
             }
             State::HalfOpen => {
                 self.totals.add(Total::Successes);
-                self.trial_succeeded(admitted);
+                if !admitted.same_period(self.load()) {
+                    // Too late to decide anything: it moves no state and enters no window.
+                    self.window_stale(started);
+                } else if self.slow_trial(started) {
+                    // Under a slow-call rule, a slow trial is a failed trial.
+                    self.trial_failed(admitted);
+                } else {
+                    self.trial_succeeded(admitted);
+                }
             }
             // A metrics-only breaker's call it would have rejected: counted, moving no state.
             State::Open => self.totals.add(Total::Successes),
@@ -70,12 +80,14 @@ impl CircuitBreaker {
     }
 
     #[cold]
-    pub(crate) fn on_failure(&self, admitted: Word) {
+    pub(crate) fn on_failure(&self, admitted: Word, started: Started) {
         if admitted.tag() == State::Disabled {
             return;
         }
         self.totals.add(Total::Failures);
         self.stamp_failure();
+        // The rate rules decide first; if one opened the breaker, the period is over below.
+        self.window_after_failure(admitted, started);
 
         let mut w = self.load();
         while admitted.same_period(w) {
@@ -94,6 +106,18 @@ impl CircuitBreaker {
                 _ => return,
             };
             match result {
+                Ok(()) => return,
+                Err(actual) => w = actual,
+            }
+        }
+    }
+
+    /// A slow trial under a slow-call rule: the HalfOpen period fails as if the trial had.
+    #[cold]
+    fn trial_failed(&self, admitted: Word) {
+        let mut w = self.load();
+        while admitted.same_period(w) {
+            match self.open(w, Reason::TrialFailed) {
                 Ok(()) => return,
                 Err(actual) => w = actual,
             }

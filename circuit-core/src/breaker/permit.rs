@@ -1,5 +1,6 @@
 //! A permission to run one call, and the report of how it went.
 
+use crate::breaker::window::Started;
 use crate::breaker::word::Word;
 use crate::{CircuitBreaker, Outcome};
 use std::fmt;
@@ -19,6 +20,8 @@ pub struct Permit<'a> {
     /// The state word the call was admitted under: its outcome moves the state only while
     /// the breaker is still in that period.
     admitted: Word,
+    /// When the call began, if the breaker times its calls (`slow_call_duration`).
+    started: Started,
     /// What dropping the permit unreported means: a cancelled call, or, while the protected
     /// code runs inside `call`, a panic unwinding through it.
     pub(crate) on_drop: OnDrop,
@@ -37,6 +40,7 @@ impl<'a> Permit<'a> {
         Permit {
             breaker,
             admitted,
+            started: breaker.start_timing(),
             on_drop: OnDrop::Cancel,
         }
     }
@@ -50,13 +54,13 @@ impl<'a> Permit<'a> {
     #[inline]
     pub fn success(self) {
         let this = ManuallyDrop::new(self);
-        this.breaker.on_success(this.admitted);
+        this.breaker.on_success(this.admitted, this.started);
     }
 
     /// The call failed in a way that counts against the service.
     pub fn failure(self) {
         let this = ManuallyDrop::new(self);
-        this.breaker.on_failure(this.admitted);
+        this.breaker.on_failure(this.admitted, this.started);
     }
 
     /// The call's outcome says nothing about the service (the caller gave up on it, a
@@ -94,7 +98,7 @@ impl Drop for Permit<'_> {
     fn drop(&mut self) {
         match self.on_drop {
             OnDrop::Cancel => self.breaker.on_cancel(self.admitted),
-            OnDrop::Failure => self.breaker.on_failure(self.admitted),
+            OnDrop::Failure => self.breaker.on_failure(self.admitted, self.started),
         }
     }
 }

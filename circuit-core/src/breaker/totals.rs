@@ -31,6 +31,9 @@ pub(crate) enum Total {
     Ignored = 4,
     /// Calls a metrics-only breaker let through that it would have rejected.
     WouldReject = 5,
+    /// Calls, successes or failures, that took at least `slow_call_duration` (counted in
+    /// `Successes` or `Failures` too).
+    Slow = 6,
 }
 
 /// How many totals a stripe holds; room for more within its 128 bytes.
@@ -147,6 +150,29 @@ impl Totals {
             .sum()
     }
 
+    /// The calls recorded so far, successes and failures, in one pass over the stripes: the
+    /// position the sliding window counts by (see `breaker/window`).
+    pub(crate) fn calls(&self) -> u64 {
+        let table = self.table.load(Ordering::Acquire);
+        if table.is_null() {
+            return 0;
+        }
+        (0..=lease::stripes())
+            .map(|i| {
+                // SAFETY: as in `get`.
+                let stripe = unsafe { &*table.add(i) }.load(Ordering::Acquire);
+                if stripe.is_null() {
+                    0
+                } else {
+                    // SAFETY: as in `add`.
+                    let cells = unsafe { &(*stripe).0 };
+                    cells[Total::Successes as usize].load(Ordering::Relaxed)
+                        + cells[Total::Failures as usize].load(Ordering::Relaxed)
+                }
+            })
+            .sum()
+    }
+
     /// How many stripes are allocated (the overflow stripe included), for the tests of the
     /// memory an idle breaker takes.
     #[cfg(test)]
@@ -235,6 +261,7 @@ impl std::fmt::Debug for Totals {
             .field("fallbacks", &self.get(Total::Fallbacks))
             .field("ignored", &self.get(Total::Ignored))
             .field("would_reject", &self.get(Total::WouldReject))
+            .field("slow", &self.get(Total::Slow))
             .finish()
     }
 }

@@ -63,6 +63,10 @@ impl CircuitBreaker {
     /// Tells the listeners that `from` was swapped for `to`, a word of the next epoch.
     pub(super) fn announce(&self, from: Word, to: Word, reason: Reason) {
         debug_assert_eq!(to.epoch(), from.next_epoch());
+        // A Closed period starts with an empty window, before listeners can read its rates.
+        if to.is_closed() {
+            self.window_period_began(to);
+        }
         let (from_state, to_state) = (from.tag(), to.tag());
         let transition = (from_state != to_state).then(|| Transition {
             name: self.name().to_owned(),

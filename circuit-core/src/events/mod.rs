@@ -49,6 +49,22 @@ impl fmt::Display for Transition {
 pub enum Reason {
     /// Closed to Open: this many consecutive failures reached `failure_threshold`.
     FailureThreshold(u32),
+    /// Closed to Open: the failure rate over the sliding window, `failures / calls`, reached
+    /// `failure_rate_threshold`, with at least `minimum_calls` calls in the window.
+    FailureRate {
+        /// Failed calls in the window.
+        failures: u32,
+        /// Calls in the window.
+        calls: u32,
+    },
+    /// Closed to Open: the slow-call rate over the sliding window, `slow / calls`, reached
+    /// `slow_call_rate_threshold`, with at least `minimum_calls` calls in the window.
+    SlowCallRate {
+        /// Calls in the window that took at least `slow_call_duration`.
+        slow: u32,
+        /// Calls in the window.
+        calls: u32,
+    },
     /// Open to HalfOpen: the recovery timeout passed.
     RecoveryTimeout,
     /// HalfOpen to Open: a trial call failed.
@@ -76,6 +92,12 @@ impl fmt::Display for Reason {
         match self {
             Reason::FailureThreshold(1) => f.write_str("after a failure"),
             Reason::FailureThreshold(n) => write!(f, "after {n} consecutive failures"),
+            Reason::FailureRate { failures, calls } => {
+                write!(f, "after {failures} failures in {calls} calls")
+            }
+            Reason::SlowCallRate { slow, calls } => {
+                write!(f, "after {slow} slow calls in {calls} calls")
+            }
             Reason::RecoveryTimeout => f.write_str("after the recovery timeout"),
             Reason::TrialFailed => f.write_str("after a trial call failed"),
             Reason::HalfOpenMaxWait => f.write_str("after no trial call decided in time"),

@@ -18,7 +18,9 @@ use std::time::{Duration, SystemTime};
 ///       "consecutive_failures": 0,
 ///       "healthy": false,
 ///       "last_failure": "2024-05-01T12:00:00.123Z",
-///       "retry_after_ms": 42000
+///       "retry_after_ms": 42000,
+///       "failure_rate": 0.62,
+///       "slow_call_rate": null
 ///     }
 ///   }
 /// }
@@ -26,8 +28,11 @@ use std::time::{Duration, SystemTime};
 ///
 /// `state` is one of `closed`, `open`, `half_open`, `forced_open`, `disabled`;
 /// `last_failure` is UTC, RFC 3339, to the millisecond, or `null`; `retry_after_ms` is `null`
-/// unless the breaker is Open.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// unless the breaker is Open; `failure_rate` and `slow_call_rate` are ratios in [0, 1] over
+/// the breaker's sliding window, `null` when that rule is not configured (calls not timed) or
+/// the window holds fewer than `minimum_calls` calls (see
+/// [`CircuitBreaker::failure_rate`]).
+#[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct HealthReport {
@@ -38,7 +43,7 @@ pub struct HealthReport {
 }
 
 /// The health of one breaker.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct BreakerHealth {
@@ -58,18 +63,25 @@ pub struct BreakerHealth {
         serde(rename = "retry_after_ms", serialize_with = "json::millis")
     )]
     pub retry_after: Option<Duration>,
+    /// The failure rate over the sliding window ([`CircuitBreaker::failure_rate`]).
+    pub failure_rate: Option<f64>,
+    /// The slow-call rate over the sliding window ([`CircuitBreaker::slow_call_rate`]).
+    pub slow_call_rate: Option<f64>,
 }
 
 impl BreakerHealth {
     /// The health of `breaker` now.
     pub fn of(breaker: &CircuitBreaker) -> Self {
         let snapshot = breaker.snapshot();
+        let rates = breaker.window_rates();
         BreakerHealth {
             state: snapshot.state,
             consecutive_failures: snapshot.failure_count,
             healthy: snapshot.state.is_healthy(),
             last_failure: snapshot.last_failure,
             retry_after: breaker.retry_after(),
+            failure_rate: rates.failure,
+            slow_call_rate: rates.slow,
         }
     }
 }

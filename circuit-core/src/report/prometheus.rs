@@ -24,7 +24,9 @@
 //! | `circuit_breaker_state` | gauge | `name` | 0 closed, 1 half-open, 2 open |
 //! | `circuit_breaker_in_state` | gauge | `name`, `state` | 1 for the current state, 0 for the other four |
 //! | `circuit_breaker_failures_total` | counter | `name` | failed calls (panics included) |
-//! | `circuit_breaker_calls_total` | counter | `name`, `result` | calls by `result`: `success`, `failure`, `fallback`, `rejected`, `would_reject` |
+//! | `circuit_breaker_calls_total` | counter | `name`, `result` | calls by `result`: `success`, `failure`, `fallback`, `rejected`, `ignored`, `slow`, `would_reject` |
+//! | `circuit_breaker_failure_rate` | gauge | `name` | failed / calls over the sliding window, 0 to 1 |
+//! | `circuit_breaker_slow_call_rate` | gauge | `name` | slow / calls over the sliding window, 0 to 1 |
 //!
 //! `circuit_breaker_state` keeps the design's three values, by what callers meet:
 //! **ForcedOpen reads 2** (it rejects every call, as Open does) and **Disabled reads 0** (it
@@ -32,17 +34,26 @@
 //! fires for both kinds of rejection. `circuit_breaker_in_state` tells the five states apart
 //! (`state` is `closed`, `open`, `half_open`, `forced_open` or `disabled`).
 //!
-//! A `fallback` call was first a `failure` or `rejected` one, so the `result`s overlap: sum
-//! `success`, `failure` and `rejected` for the calls made. A Disabled breaker counts nothing.
-//! `would_reject` counts the calls a metrics-only breaker let through that it would have
-//! rejected; they also count as `success` or `failure` by how they went.
-//! All are totals since the breaker was created, which [`reset`](crate::CircuitBreaker::reset)
+//! A `fallback` call was first a `failure` or `rejected` one, and a `slow` call a `success` or
+//! a `failure` one, so the `result`s overlap: sum `success`, `failure`, `rejected` and
+//! `ignored` for the calls made. A Disabled breaker counts nothing. `would_reject` counts the
+//! calls a metrics-only breaker let through that it would have rejected; they also count as
+//! `success` or `failure` by how they went.
+//!
+//! The two rate gauges are **absent**, not NaN, for a breaker whose rule is not configured
+//! (`failure_rate_threshold`; `slow_call_duration` for the slow rate) or whose window holds
+//! fewer than `minimum_calls` calls: a rate of a handful of calls means nothing yet, absence is
+//! how Prometheus says "no value" (`absent()` finds it), and a NaN would turn every `sum` or
+//! `avg` taken across instances into NaN. Rates are read at scrape time, like the rest; see
+//! [`CircuitBreaker::failure_rate`](crate::CircuitBreaker::failure_rate).
+//! The counters are totals since the breaker was created, which [`reset`](crate::CircuitBreaker::reset)
 //! does not clear.
 
 /// The `prometheus-client` this collector is built for (0.25): register the collector in a
 /// `prometheus_client::registry::Registry` of this very version, or types will not match.
 pub use prometheus_client;
 
+use crate::breaker::window::Rates;
 use crate::{Registry, Snapshot, State};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
@@ -93,7 +104,9 @@ where
     R: Deref<Target = Registry> + fmt::Debug + Send + Sync + 'static,
 {
     fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
-        let snapshots = self.registry.snapshots();
+        let mut breakers = self.registry.all();
+        breakers.sort_by(|a, b| a.name().cmp(b.name()));
+        let snapshots: Vec<Snapshot> = breakers.iter().map(|b| b.snapshot()).collect();
 
         let mut family = encoder.encode_descriptor(
             "circuit_breaker_state",
@@ -144,16 +157,50 @@ where
                 ConstCounter::new(value).encode(family.encode_family(&labels)?)?;
             }
         }
+
+        // Read after the snapshots: a rate is of the window as it stands at the scrape.
+        let rates: Vec<_> = breakers.iter().map(|b| b.window_rates()).collect();
+        let gauges: [(&str, &str, RateOf); 2] = [
+            (
+                "circuit_breaker_failure_rate",
+                "Failed calls / calls over the circuit breaker's sliding window (absent below minimum_calls)",
+                |r| r.failure,
+            ),
+            (
+                "circuit_breaker_slow_call_rate",
+                "Slow calls / calls over the circuit breaker's sliding window (absent below minimum_calls)",
+                |r| r.slow,
+            ),
+        ];
+        for (metric, help, rate) in gauges {
+            let mut family = encoder.encode_descriptor(
+                metric,
+                help,
+                None,
+                prometheus_client::metrics::MetricType::Gauge,
+            )?;
+            for (s, r) in snapshots.iter().zip(&rates) {
+                if let Some(value) = rate(r) {
+                    let labels = [("name", s.name.as_str())];
+                    ConstGauge::new(value).encode(family.encode_family(&labels)?)?;
+                }
+            }
+        }
         Ok(())
     }
 }
 
-fn results(s: &Snapshot) -> [(&'static str, u64); 5] {
+/// Which of a breaker's rates a gauge shows.
+type RateOf = fn(&Rates) -> Option<f64>;
+
+fn results(s: &Snapshot) -> [(&'static str, u64); 7] {
     [
         ("success", s.successes),
         ("failure", s.failures),
         ("fallback", s.fallbacks),
         ("rejected", s.rejected),
+        ("ignored", s.ignored),
+        ("slow", s.slow),
         ("would_reject", s.would_reject),
     ]
 }

@@ -33,4 +33,7 @@ pub struct Snapshot {
     /// [`set_metrics_only`](crate::CircuitBreaker::set_metrics_only)); they are not in
     /// `rejected`.
     pub would_reject: u64,
+    /// Calls that took at least `slow_call_duration`, successes and failures alike (each also
+    /// counted in `successes` or `failures`); 0 when calls are not timed.
+    pub slow: u64,
 }

@@ -1,0 +1,234 @@
+//! The failure-rate and slow-call rules: the calls of a sliding window, counted without a
+//! shared write on the success path.
+//!
+//! # Positions
+//!
+//! The totals already count every call on a stripe that only its thread writes
+//! ([`totals`](crate::breaker::totals)). A call's *position* is the number of calls recorded
+//! so far, successes and failures (ignored outcomes and rejections are not calls): the sum of
+//! the stripes. A success can only lower the rates, so it needs no decision and does nothing
+//! beyond what it did before: its count on its stripe. A failure, or a slow call (which
+//! already took a long time), takes the cold path: under the window's lock it sums the stripes
+//! for its position, records itself, drops what has left the window, and decides.
+//!
+//! - A **count window** of `N` calls keeps the positions of the failed calls and of the slow
+//!   ones in `(position - N, position]` (a deque each, at most `N` positions of 8 bytes,
+//!   allocated by the first such call). Calls in the window: `min(position - base, N)`, where
+//!   `base` is the position when the Closed period began (a transition to Closed, `reset`,
+//!   `reconfigure` to another window).
+//! - A **time window** of period `P` is kept in [`BUCKETS`](ledger::BUCKETS) buckets of
+//!   `P / 10`: each remembers the position just before its first call, and its failed and slow
+//!   calls. A success reads the clock and compares it with the next bucket boundary, kept in
+//!   the [`watch`](Shared::watch) word (a shared read); the first call past the boundary
+//!   records the new bucket on the cold path. The window at a decision starts at the oldest
+//!   boundary not older than the period: it covers between 0.9 and 1.0 of the period. Since
+//!   the start moves only at a boundary, and a boundary is always recorded by a call that
+//!   then decides, a rate raised by old successes leaving the window is seen at once.
+//!
+//! # Minimum calls reached by a success
+//!
+//! A decision that finds a rate at or above its threshold in a window short of
+//! `minimum_calls` sets [`PENDING`] in the watch word: successes that read it set (a read, not
+//! a write) take the cold path and decide, so the success that brings the window to its
+//! minimum opens the breaker. A decision that finds every rate below its threshold clears it.
+//!
+//! # Accuracy
+//!
+//! A position sums the other threads' stripes with Relaxed loads, so it may miss the calls
+//! still in flight on other threads: counted on their stripe but not yet visible, at most
+//! one per thread (a thread counts one call at a time). It never misses a call that finished
+//! before the deciding call began, and it never goes back: positions are taken under the lock,
+//! each at least the one before. For the same reason a success that reaches `minimum_calls`
+//! while a failure is deciding may see neither the flag nor be seen by the failure; the flag
+//! is then set, and the next success decides.
+//!
+//! Calls are timed on the breaker's clock: the coarse system clock (one scheduler tick, 1 to
+//! 10 ms depending on the kernel), or exactly on a custom clock such as a `ManualClock`. The
+//! start is read at admission only when `slow_call_duration` is set.
+
+mod hooks;
+mod ledger;
+mod report;
+mod rules;
+#[cfg(all(test, not(loom)))]
+mod tests;
+
+use crate::config::Config;
+use crate::sync::{AtomicPtr, AtomicU64, Mutex, Ordering};
+use ledger::Ledger;
+use rules::{Rules, Verdict};
+use std::ptr;
+
+#[cfg(feature = "prometheus")]
+pub(crate) use report::Rates;
+
+/// The window keeps calls: failures and slow calls go to it.
+const ACTIVE: u64 = 1;
+/// `slow_call_duration` is set: admission reads the clock.
+const TIMED: u64 = 1 << 1;
+/// A slow-call rule is configured: a slow trial counts as a failed one.
+const SLOW_RULE: u64 = 1 << 2;
+/// A time window: successes compare the clock with the next bucket boundary.
+const TIME_WINDOW: u64 = 1 << 3;
+/// A rate is at or above its threshold below `minimum_calls`: successes decide.
+const PENDING: u64 = 1 << 4;
+/// The flags' bits; the rest holds the next boundary, in units of `1 << FLAG_BITS` ns.
+const FLAG_BITS: u32 = 8;
+
+/// A call's start on the breaker's clock, or [`Started::UNTIMED`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Started(u64);
+
+impl Started {
+    /// Not timed: the breaker does not time its calls.
+    pub(crate) const UNTIMED: Started = Started(u64::MAX);
+
+    fn is_timed(self) -> bool {
+        self != Started::UNTIMED
+    }
+}
+
+/// A breaker's window: one pointer, null for a breaker without rate or slow-call rules, so an
+/// idle default breaker grows by a word and the consecutive rule's path gains one load and one
+/// branch. The part it points to is installed once (at creation, or by the first
+/// `reconfigure` that brings a rule) and freed only when the breaker is dropped, like the
+/// totals' stripe table, so a reader that saw it may use it for as long as it borrows the
+/// breaker.
+pub(crate) struct Window {
+    shared: AtomicPtr<Shared>,
+}
+
+/// What a window with rules keeps.
+pub(crate) struct Shared {
+    /// What the call path must do, read with one Relaxed load: the flags above, and for a time
+    /// window the next bucket boundary. 0 once the rules are gone. Written only under
+    /// `ledger`'s lock.
+    watch: AtomicU64,
+    /// `slow_call_duration` in nanoseconds, for the success path's slow check.
+    slow_ns: AtomicU64,
+    /// The window's contents; `None` once `reconfigure` removed the rules. Taken only on cold
+    /// paths: a failure, a slow call, a bucket boundary, a success while [`PENDING`], a
+    /// transition to Closed, a report.
+    ledger: Mutex<Option<Ledger>>,
+}
+
+impl Window {
+    pub(crate) fn new(config: &Config) -> Window {
+        let window = Window {
+            shared: AtomicPtr::new(ptr::null_mut()),
+        };
+        let rules = Rules::of(config);
+        if rules.active() {
+            let shared = window.install();
+            let mut held = shared.ledger.lock();
+            let ledger = held.insert(Ledger::new(rules, 0, 0));
+            shared.publish(ledger, true);
+        }
+        window
+    }
+
+    /// The shared part, if one was ever installed.
+    #[inline(always)]
+    pub(crate) fn shared(&self) -> Option<&Shared> {
+        // Acquire pairs with `install`'s Release: the part's fields are initialised.
+        let p = self.shared.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer came from `Box::into_raw` in `install` and is freed only
+        // by `drop`, which `&self` rules out while the borrow lasts.
+        unsafe { p.as_ref() }
+    }
+
+    /// The watch word; 0 without rules.
+    #[inline(always)]
+    pub(crate) fn watch(&self) -> u64 {
+        self.shared().map_or(0, |s| s.watch.load(Ordering::Relaxed))
+    }
+
+    /// The shared part, installed now if there was none (an empty ledger, nothing to watch).
+    pub(crate) fn install(&self) -> &Shared {
+        if let Some(shared) = self.shared() {
+            return shared;
+        }
+        let fresh = Box::into_raw(Box::new(Shared {
+            watch: AtomicU64::new(0),
+            slow_ns: AtomicU64::new(u64::MAX),
+            ledger: Mutex::new(None),
+        }));
+        match self.shared.compare_exchange(
+            ptr::null_mut(),
+            fresh,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            // SAFETY: just installed; see `shared`.
+            Ok(_) => unsafe { &*fresh },
+            Err(installed) => {
+                // SAFETY: `fresh` was never shared; `installed` lives as `shared` says.
+                unsafe {
+                    drop(Box::from_raw(fresh));
+                    &*installed
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Window {
+    fn drop(&mut self) {
+        let p = self.shared.load(Ordering::Acquire);
+        if !p.is_null() {
+            // SAFETY: installed by `install` from `Box::into_raw`, and no borrow of the breaker
+            // is left.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    }
+}
+
+impl Shared {
+    /// Stores the watch word for `ledger`: its rules' flags, [`PENDING`] if `pending`, and a
+    /// time window's next boundary; and the slow-call duration the success path compares with.
+    fn publish(&self, ledger: &Ledger, pending: bool) {
+        let rules = &ledger.rules;
+        let mut watch = ACTIVE;
+        if rules.slow_ns.is_some() {
+            watch |= TIMED;
+        }
+        if rules.slow_rate.is_some() {
+            watch |= SLOW_RULE;
+        }
+        if pending && rules.trips() {
+            watch |= PENDING;
+        }
+        if let Some(boundary) = ledger.next_boundary_ns() {
+            // Rounded up: a boundary is noticed at most one unit late, never early.
+            let units = (boundary >> FLAG_BITS) + u64::from(boundary & 0xff != 0);
+            watch |= TIME_WINDOW | units.min(u64::MAX >> FLAG_BITS) << FLAG_BITS;
+        }
+        self.slow_ns
+            .store(rules.slow_ns.unwrap_or(u64::MAX), Ordering::Relaxed);
+        self.watch.store(watch, Ordering::Relaxed);
+    }
+
+    /// [`publish`](Self::publish) after a decision.
+    fn publish_verdict(&self, ledger: &Ledger, verdict: Verdict) {
+        self.publish(ledger, verdict == Verdict::TooFewCalls);
+    }
+}
+
+/// The consecutive-failure threshold the call path compares with: `failure_threshold` while
+/// the consecutive rule trips the breaker, else never reached (the word still counts
+/// consecutive failures, for the snapshot).
+pub(crate) fn consecutive_threshold(config: &Config) -> u64 {
+    if config.trips_on_consecutive_failures() {
+        u64::from(config.failure_threshold)
+    } else {
+        u64::MAX
+    }
+}
+
+impl std::fmt::Debug for Window {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Window")
+            .field("watch", &self.watch())
+            .finish_non_exhaustive()
+    }
+}

@@ -656,8 +656,11 @@ fn rate_rule(threshold: f64, minimum_calls: u32) -> ConfigBuilder {
 #[test]
 fn two_failures_deciding_at_once_trip_exactly_once_on_both() {
     model(|| {
-        // Either failure alone is below the minimum of 2: whichever takes the window's lock
-        // second sees both (the lock orders the first one's count before its own).
+        // Either failure alone, with only its own call counted, is below the minimum of 2:
+        // whichever takes the window's lock second sees both calls (the lock orders the first
+        // one's count before its own). The first may see both calls counted too, the other
+        // failure not yet recorded: 1 failure in 2 calls is already the threshold, and it
+        // trips; the second then finds the period over. Either way, one transition.
         let rig = rig(rate_rule(0.5, 2));
         let b = &rig.breaker;
         let other = spawn(b, fail);
@@ -665,16 +668,20 @@ fn two_failures_deciding_at_once_trip_exactly_once_on_both() {
         assert!(ran(&mine) && ran(&other.join().unwrap()));
         assert_eq!(b.state(), State::Open);
         let seen = rig.seen.lock().unwrap().clone();
-        assert_eq!(
-            seen,
-            [(
-                State::Closed,
-                State::Open,
-                Reason::FailureRate {
-                    failures: 2,
-                    calls: 2
-                }
-            )]
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert!(
+            matches!(
+                seen[0],
+                (
+                    State::Closed,
+                    State::Open,
+                    Reason::FailureRate {
+                        failures: 1 | 2,
+                        calls: 2
+                    }
+                )
+            ),
+            "{seen:?}"
         );
         drop(seen);
         rig.assert_valid_path();

@@ -387,3 +387,25 @@ fn a_stale_failure_moves_no_window() {
     assert_eq!(b.state(), State::Closed);
     assert_eq!(b.snapshot().failures, 1, "counted in the totals");
 }
+
+#[test]
+fn a_success_at_the_very_boundary_opens_the_new_bucket() {
+    // Buckets of 3 ms (a 30 ms window). A success at exactly 3 ms belongs to bucket 1, which
+    // is still in the window 28 ms later; had it been counted in bucket 0 (a boundary seen a
+    // few nanoseconds late), it would have left with bucket 0 and the failure would be alone
+    // in the window, below the minimum of 2.
+    let (b, clock, heard) = breaker(rate(0.5, SlidingWindow::Time(Duration::from_millis(30)), 2));
+    ok(&b);
+    clock.advance(Duration::from_millis(3));
+    ok(&b);
+    clock.advance(Duration::from_millis(28)); // 31 ms: bucket 10; the window starts at bucket 1
+    fail(&b);
+    assert_eq!(b.state(), State::Open, "1 failure in 2 calls");
+    assert_eq!(
+        heard.lock().unwrap()[0],
+        Reason::FailureRate {
+            failures: 1,
+            calls: 2
+        }
+    );
+}

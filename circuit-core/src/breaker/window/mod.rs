@@ -199,8 +199,10 @@ impl Shared {
             watch |= PENDING;
         }
         if let Some(boundary) = ledger.next_boundary_ns() {
-            // Rounded up: a boundary is noticed at most one unit late, never early.
-            let units = (boundary >> FLAG_BITS) + u64::from(boundary & 0xff != 0);
+            // Rounded down: a call at or past the boundary always sees it crossed (one at the
+            // very boundary belongs to the new bucket). One up to a unit (256 ns) early takes
+            // the cold path for nothing: its record finds the same bucket from the exact time.
+            let units = boundary >> FLAG_BITS;
             watch |= TIME_WINDOW | units.min(u64::MAX >> FLAG_BITS) << FLAG_BITS;
         }
         self.slow_ns

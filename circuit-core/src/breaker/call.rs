@@ -16,7 +16,7 @@ impl CircuitBreaker {
     ///
     /// [`CircuitError::Open`] if the call was rejected (it did not run), or
     /// [`CircuitError::Inner`] with the call's own error.
-    #[inline]
+    #[inline(always)]
     pub fn call<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, CircuitError<E>> {
         self.call_with(f, |_| true)
     }
@@ -45,7 +45,7 @@ impl CircuitBreaker {
     /// # Errors
     ///
     /// As [`call`](Self::call).
-    #[inline]
+    #[inline(always)]
     pub fn call_with<T, E, O: Into<Outcome>>(
         &self,
         f: impl FnOnce() -> Result<T, E>,

@@ -11,19 +11,28 @@ use crate::{CircuitBreaker, State};
 use std::time::UNIX_EPOCH;
 
 impl CircuitBreaker {
-    #[inline]
+    /// The hot path: a Closed success is inlined into every call site, kept to a count, a
+    /// load and the window's null check; everything else is out of line.
+    #[inline(always)]
     pub(crate) fn on_success(&self, admitted: Word, started: Started) {
+        if admitted.tag() != State::Closed {
+            return self.on_success_not_closed(admitted, started);
+        }
+        self.totals.add(Total::Successes);
+        // A success clears the consecutive failures; most of the time there are none and
+        // this is one load, no write.
+        let now = self.load();
+        if now.failures() != 0 && admitted.same_period(now) {
+            self.clear_failures(admitted);
+        }
+        self.window_after_success(admitted, started, now);
+    }
+
+    /// A success admitted HalfOpen (a trial), Open (metrics-only) or Disabled.
+    #[cold]
+    #[inline(never)]
+    fn on_success_not_closed(&self, admitted: Word, started: Started) {
         match admitted.tag() {
-            State::Closed => {
-                self.totals.add(Total::Successes);
-                // A success clears the consecutive failures; most of the time there are none and
-                // this is one load, no write.
-                let now = self.load();
-                if now.failures() != 0 && admitted.same_period(now) {
-                    self.clear_failures(admitted);
-                }
-                self.window_after_success(admitted, started, now);
-            }
             State::HalfOpen => {
                 self.totals.add(Total::Successes);
                 if !admitted.same_period(self.load()) {
@@ -38,8 +47,8 @@ impl CircuitBreaker {
             }
             // A metrics-only breaker's call it would have rejected: counted, moving no state.
             State::Open => self.totals.add(Total::Successes),
-            // Disabled records nothing; ForcedOpen admits nobody.
-            State::Disabled | State::ForcedOpen => {}
+            // Disabled records nothing; ForcedOpen admits nobody; Closed is the caller's.
+            State::Disabled | State::ForcedOpen | State::Closed => {}
         }
     }
 

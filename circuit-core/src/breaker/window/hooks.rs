@@ -18,6 +18,12 @@ impl CircuitBreaker {
         if self.window.watch() & TIMED == 0 {
             return Started::UNTIMED;
         }
+        self.start_now()
+    }
+
+    /// Out of line: reading a (possibly custom) clock would bloat every call site.
+    #[inline(never)]
+    fn start_now(&self) -> Started {
         Started(self.clock.coarse_now_nanos())
     }
 
@@ -65,7 +71,8 @@ impl CircuitBreaker {
         }
     }
 
-    #[inline]
+    /// Out of line, so a breaker without rules pays only the null check at each call site.
+    #[inline(never)]
     fn window_success(&self, admitted: Word, started: Started, watch: u64, current: bool) {
         if !current {
             return self.window_stale(started);

@@ -97,7 +97,7 @@ impl CircuitBreaker {
     /// the period `stamp` read beside the word. The coarse clock may overstate the wait by its
     /// slack; never report more than the period's own length (a health report once showed
     /// 1005 ms left of a 1 s timeout).
-    #[inline]
+    #[inline(always)]
     pub(super) fn open_nanos_left(&self, w: Word, stamp: Stamp) -> Option<u64> {
         let left = self
             .clock

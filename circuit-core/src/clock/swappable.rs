@@ -169,7 +169,7 @@ impl BreakerClock {
     /// and neither the precise clock nor the remainder is read. The time left it reports is then
     /// counted from the coarse reading to the whole millisecond, so it may overstate the wait by
     /// up to the slack plus the remainder: a caller who waits that long finds the deadline past.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn nanos_left(
         &self,
         remaining: impl Fn(u64) -> Option<u64>,

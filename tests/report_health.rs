@@ -84,9 +84,11 @@ fn the_report_serializes_to_the_documented_json() {
         value,
         json!({
             "all_healthy": false,
+            "condition": "rejecting",
             "breakers": {
                 "database": {
                     "state": "open",
+                    "condition": "rejecting",
                     "consecutive_failures": 0,
                     "healthy": false,
                     "last_failure": "2024-05-01T12:00:01.500Z",
@@ -96,6 +98,7 @@ fn the_report_serializes_to_the_documented_json() {
                 },
                 "idle": {
                     "state": "closed",
+                    "condition": "serving",
                     "consecutive_failures": 0,
                     "healthy": true,
                     "last_failure": null,
@@ -105,6 +108,7 @@ fn the_report_serializes_to_the_documented_json() {
                 },
                 "user-service": {
                     "state": "closed",
+                    "condition": "serving",
                     "consecutive_failures": 2,
                     "healthy": true,
                     "last_failure": "2024-05-01T12:00:01.500Z",
@@ -126,11 +130,14 @@ fn half_open_forced_open_and_disabled_read_as_such() {
     let value = serde_json::to_value(registry.health_report()).unwrap();
     let field = |name: &str, key: &str| value["breakers"][name][key].clone();
     assert_eq!(field("database", "state"), "half_open");
+    assert_eq!(field("database", "condition"), "probing");
     assert_eq!(field("database", "healthy"), false);
     assert_eq!(field("database", "retry_after_ms"), serde_json::Value::Null);
     assert_eq!(field("user-service", "state"), "forced_open");
+    assert_eq!(field("user-service", "condition"), "rejecting");
     assert_eq!(field("user-service", "healthy"), false);
     assert_eq!(field("idle", "state"), "disabled");
+    assert_eq!(field("idle", "condition"), "serving");
     assert_eq!(
         field("idle", "healthy"),
         true,
@@ -141,7 +148,10 @@ fn half_open_forced_open_and_disabled_read_as_such() {
 #[test]
 fn an_empty_registry_is_healthy() {
     let value = serde_json::to_value(Registry::new().health_report()).unwrap();
-    assert_eq!(value, json!({ "all_healthy": true, "breakers": {} }));
+    assert_eq!(
+        value,
+        json!({ "all_healthy": true, "condition": "serving", "breakers": {} })
+    );
 }
 
 #[test]
@@ -180,4 +190,57 @@ fn the_report_carries_the_failure_and_slow_call_rates() {
     let value = serde_json::to_value(&report).unwrap();
     assert_eq!(value["breakers"]["api"]["failure_rate"], json!(0.25));
     assert_eq!(value["breakers"]["api"]["slow_call_rate"], json!(0.25));
+}
+
+#[test]
+fn the_reports_condition_is_the_worst_of_its_breakers() {
+    use circuit_core::report::Condition;
+    let (registry, clock) = setup();
+    assert_eq!(registry.health_report().condition, Condition::Rejecting);
+    // The database's recovery timeout passes: reading the report moves it to HalfOpen.
+    clock.advance(Duration::from_secs(20));
+    let report = registry.health_report();
+    assert_eq!(report.breakers["database"].condition, Condition::Probing);
+    assert_eq!(report.condition, Condition::Probing);
+    // Its trials succeed: every breaker serves.
+    let db = registry.get("database").unwrap();
+    for _ in 0..db.config().success_threshold() {
+        assert!(db.call(|| Ok::<_, ()>(())).is_ok());
+    }
+    let report = registry.health_report();
+    assert_eq!(report.condition, Condition::Serving);
+    assert!(report.all_healthy);
+    registry.force_open("idle").unwrap();
+    assert_eq!(registry.health_report().condition, Condition::Rejecting);
+}
+
+#[test]
+fn an_open_breaker_nobody_calls_stops_rejecting_once_its_timeout_passes() {
+    // The readiness trap this guards against: an instance taken out of traffic while its
+    // breaker rejects must see the breaker probing again without any call, or it never
+    // gets the traffic whose trials would close it.
+    use circuit_core::report::Condition;
+    let (registry, clock) = setup();
+    let rejecting = |r: &Registry| r.health_report().breakers["database"].condition;
+    assert_eq!(rejecting(&registry), Condition::Rejecting);
+    clock.advance(Duration::from_millis(19_999));
+    assert_eq!(rejecting(&registry), Condition::Rejecting);
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(rejecting(&registry), Condition::Probing);
+}
+
+#[test]
+fn every_state_has_its_condition() {
+    use circuit_core::report::Condition;
+    let expected = [
+        (State::Closed, Condition::Serving),
+        (State::Disabled, Condition::Serving),
+        (State::HalfOpen, Condition::Probing),
+        (State::Open, Condition::Rejecting),
+        (State::ForcedOpen, Condition::Rejecting),
+    ];
+    for (state, condition) in expected {
+        assert_eq!(state.condition(), condition, "{state}");
+        assert_eq!(condition.to_string(), condition.as_str());
+    }
 }

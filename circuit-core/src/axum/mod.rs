@@ -75,7 +75,10 @@
 //! [`health`] answers the registry's [`HealthReport`](crate::report::HealthReport) as JSON,
 //! always with status 200: the process answering is the probe, and an open breaker is
 //! reported in the body, so that an orchestrator does not restart a service for a database
-//! outage that a restart cannot fix. [`metrics`] answers the
+//! outage that a restart cannot fix: wire it to liveness, if to anything. For readiness, read
+//! the report's `condition` and see [`Condition`](crate::report::Condition): never take an
+//! instance out of traffic while a breaker is `probing` (HalfOpen needs calls to close).
+//! [`metrics`] answers the
 //! [`prometheus`](crate::prometheus) metrics in the OpenMetrics text format. Both read the
 //! process-wide [`registry()`](crate::registry()); for another registry, answer
 //! [`health_response`] or [`metrics_response`] from your own handler.

@@ -66,7 +66,10 @@ impl State {
         }
     }
 
-    /// Whether calls are being let through normally (`Closed` or `Disabled`).
+    /// Whether calls are being let through normally (`Closed` or `Disabled`). A HalfOpen
+    /// breaker is not healthy yet needs calls to close: do not take an instance out of traffic
+    /// on this; see [`condition`](Self::condition) and
+    /// [`report::Condition`](crate::report::Condition).
     pub fn is_healthy(self) -> bool {
         matches!(self, State::Closed | State::Disabled)
     }

@@ -12,9 +12,11 @@ use std::time::{Duration, SystemTime};
 /// ```json
 /// {
 ///   "all_healthy": false,
+///   "condition": "rejecting",
 ///   "breakers": {
 ///     "database": {
 ///       "state": "open",
+///       "condition": "rejecting",
 ///       "consecutive_failures": 0,
 ///       "healthy": false,
 ///       "last_failure": "2024-05-01T12:00:00.123Z",
@@ -26,7 +28,9 @@ use std::time::{Duration, SystemTime};
 /// }
 /// ```
 ///
-/// `state` is one of `closed`, `open`, `half_open`, `forced_open`, `disabled`;
+/// `state` is one of `closed`, `open`, `half_open`, `forced_open`, `disabled`; `condition` one
+/// of `serving`, `probing`, `rejecting` (see [`Condition`], and the report's own condition,
+/// the worst of its breakers');
 /// `last_failure` is UTC, RFC 3339, to the millisecond, or `null`; `retry_after_ms` is `null`
 /// unless the breaker is Open; `failure_rate` and `slow_call_rate` are ratios in [0, 1] over
 /// the breaker's sliding window, `null` when that rule is not configured (calls not timed) or
@@ -38,6 +42,9 @@ use std::time::{Duration, SystemTime};
 pub struct HealthReport {
     /// Whether every breaker is healthy (true for a registry without breakers).
     pub all_healthy: bool,
+    /// The worst of the breakers' conditions: `Rejecting` if any rejects, else `Probing` if
+    /// any probes, else `Serving` (also for a registry without breakers).
+    pub condition: Condition,
     /// Each breaker's health, sorted by name.
     pub breakers: BTreeMap<String, BreakerHealth>,
 }
@@ -49,10 +56,13 @@ pub struct HealthReport {
 pub struct BreakerHealth {
     /// Its state.
     pub state: State,
+    /// What it does to calls now: serving, probing or rejecting ([`State::condition`]).
+    pub condition: Condition,
     /// Consecutive failures while Closed (0 in other states).
     pub consecutive_failures: u32,
     /// Whether calls go through normally: Closed, or Disabled by an operator
-    /// ([`State::is_healthy`]).
+    /// ([`State::is_healthy`]). False while HalfOpen too: wire [`condition`](Self::condition),
+    /// not this, to a readiness probe (see [`Condition`]).
     pub healthy: bool,
     /// When the last counted failure happened.
     #[cfg_attr(feature = "serde", serde(serialize_with = "json::rfc3339"))]
@@ -69,6 +79,73 @@ pub struct BreakerHealth {
     pub slow_call_rate: Option<f64>,
 }
 
+/// What a breaker does to calls now, by what a probe or an alert needs to know. Ordered from
+/// best to worst, so the worst of several is their `max`.
+///
+/// | condition | states | calls |
+/// |---|---|---|
+/// | `Serving` | Closed, Disabled | go through |
+/// | `Probing` | HalfOpen | a few trial calls go through; their success closes the breaker |
+/// | `Rejecting` | Open, ForcedOpen | rejected at once |
+///
+/// # Which to wire where
+///
+/// - **Liveness**: none. A breaker in any condition says the dependency is failing, not this
+///   process; restarting it fixes nothing and loses its breakers' state. Serve
+///   [`health_report`](Registry::health_report) with status 200 whatever it says (as
+///   `circuit_core::axum::health` does).
+/// - **Readiness**: never `Probing`, and never `healthy == false` (which includes it). A
+///   HalfOpen breaker closes only when trial calls succeed; a pod taken out of traffic while
+///   HalfOpen gets no calls, so nothing ever closes it. If an instance truly cannot serve
+///   anything without one dependency, `Rejecting` on that dependency's breaker is safe: an Open
+///   breaker reads HalfOpen (Probing) once its recovery timeout has passed, even when nothing
+///   calls it (reading the report moves it), so the instance becomes ready again and takes the
+///   traffic whose trials close the breaker. A `ForcedOpen` breaker stays Rejecting until an
+///   operator changes it.
+/// - **Alerts**: `Rejecting` for longer than a few recovery timeouts (or, in Prometheus,
+///   `circuit_breaker_state == 2`), and `Probing` that keeps returning to `Rejecting`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum Condition {
+    /// Calls go through: Closed, or Disabled by an operator.
+    Serving,
+    /// A few trial calls go through: HalfOpen.
+    Probing,
+    /// Calls are rejected: Open, or ForcedOpen by an operator.
+    Rejecting,
+}
+
+impl Condition {
+    /// `"serving"`, `"probing"` or `"rejecting"`, as the JSON has it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::Serving => "serving",
+            Condition::Probing => "probing",
+            Condition::Rejecting => "rejecting",
+        }
+    }
+}
+
+impl std::fmt::Display for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl State {
+    /// What a breaker in this state does to calls; see [`Condition`] for which to wire to
+    /// liveness, readiness and alerts.
+    pub fn condition(self) -> Condition {
+        match self {
+            State::Closed | State::Disabled => Condition::Serving,
+            State::HalfOpen => Condition::Probing,
+            State::Open | State::ForcedOpen => Condition::Rejecting,
+        }
+    }
+}
+
 impl BreakerHealth {
     /// The health of `breaker` now.
     pub fn of(breaker: &CircuitBreaker) -> Self {
@@ -76,6 +153,7 @@ impl BreakerHealth {
         let rates = breaker.window_rates();
         BreakerHealth {
             state: snapshot.state,
+            condition: snapshot.state.condition(),
             consecutive_failures: snapshot.failure_count,
             healthy: snapshot.state.is_healthy(),
             last_failure: snapshot.last_failure,
@@ -111,6 +189,11 @@ impl Registry {
             .collect();
         HealthReport {
             all_healthy: breakers.values().all(|b| b.healthy),
+            condition: breakers
+                .values()
+                .map(|b| b.condition)
+                .max()
+                .unwrap_or(Condition::Serving),
             breakers,
         }
     }

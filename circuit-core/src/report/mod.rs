@@ -8,5 +8,5 @@ mod health;
 pub mod prometheus;
 mod snapshot;
 
-pub use health::{BreakerHealth, HealthReport};
+pub use health::{BreakerHealth, Condition, HealthReport};
 pub use snapshot::Snapshot;

@@ -88,6 +88,8 @@ where
         Ok((result, _)) => R::from_result(result),
         Err(CircuitError::Open(open)) => R::from_result(Err(R::Error::from_open(open))),
         Err(CircuitError::Inner(e)) => R::from_result(Err(e)),
+        // A sync call never times out, nor does `Admitted`, which has no timer.
+        Err(CircuitError::Timeout(_)) => unreachable!("an untimed call timed out"),
     }
 }
 
@@ -151,6 +153,8 @@ where
         Ok((result, _)) => R::from_result(result),
         Err(CircuitError::Open(open)) => R::from_result(Err(R::Error::from_open(open))),
         Err(CircuitError::Inner(e)) => R::from_result(Err(e)),
+        // A sync call never times out, nor does `Admitted`, which has no timer.
+        Err(CircuitError::Timeout(_)) => unreachable!("an untimed call timed out"),
     }
 }
 

@@ -183,6 +183,8 @@ enum Stage {
     /// Finished: the classifier has been used or dropped.
     Done,
     /// Timed out: `fut` and the classifier have been dropped.
+    // Reached only through the timer of feature `tokio`.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     Cancelled,
 }
 

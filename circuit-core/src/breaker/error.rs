@@ -109,6 +109,8 @@ pub struct CallTimedOut {
 }
 
 impl CallTimedOut {
+    // Made only by the timer of feature `tokio`.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn new(name: Name, timeout_ns: u64) -> Self {
         CallTimedOut { name, timeout_ns }
     }

@@ -103,6 +103,7 @@ impl Permit<'_> {
     /// The call ran past the breaker's `timeout` and was cancelled: counted as a timeout and
     /// as a failure (a timed-out trial fails its half-open period).
     #[cold]
+    #[cfg(feature = "tokio")]
     pub(crate) fn time_out(self) {
         if self.admitted.tag() != State::Disabled {
             self.breaker.totals.add(Total::Timeouts);

@@ -139,3 +139,34 @@ async fn configured(answers_after: Duration) -> Result<u32, UpstreamError> {
     sleep(answers_after).await;
     Ok(1)
 }
+
+#[circuit_breaker(
+    name = "attribute-abandoned-ignore",
+    abandoned_call_duration = "1s",
+    ignore = is_not_found
+)]
+async fn never_answers() -> Result<u32, UpstreamError> {
+    std::future::pending::<()>().await;
+    Ok(1)
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_abandoned_call_of_a_function_with_ignore_counts_too() {
+    let clock = circuit_core::clock::ManualClock::new();
+    let breaker = never_answers::breaker();
+    breaker.reconfigure(
+        breaker
+            .config()
+            .to_builder()
+            .clock(clock.clone())
+            .build()
+            .unwrap(),
+    );
+    let mut call = Box::pin(never_answers());
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(std::future::Future::poll(call.as_mut(), &mut cx).is_pending());
+    clock.advance(Duration::from_secs(1));
+    drop(call);
+    let s = breaker.snapshot();
+    assert_eq!((s.abandoned, s.failures), (1, 1));
+}

@@ -383,3 +383,20 @@ fn report<T, E, O: Into<Outcome>>(
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use crate::{CircuitBreaker, Config};
+
+    /// What the future of `call_async` costs beyond the caller's own: its fields, each a whole
+    /// word (see `CallAsync`). The first wait's time and, with feature `tokio`, the timer's
+    /// box are one word each; the timer itself is allocated only for a breaker with a timeout.
+    #[test]
+    fn the_future_adds_whole_words_to_the_callers() {
+        let breaker = CircuitBreaker::new("size", Config::default());
+        let call = breaker.call_async(std::future::ready(Ok::<u64, u64>(1)));
+        let timer = if cfg!(feature = "tokio") { 8 } else { 0 };
+        // The body (16), the breaker, the stage, the parked permit (32), the first wait's time.
+        assert_eq!(std::mem::size_of_val(&call), 16 + 8 + 8 + 32 + 8 + timer);
+    }
+}

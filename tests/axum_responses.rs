@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::Router;
 use circuit_core::axum::{CircuitOpenResponse, DEFAULT_ERROR_CODE};
 use circuit_core::clock::ManualClock;
-use circuit_core::{registry, CircuitError, CircuitOpen, Config};
+use circuit_core::{registry, CallTimedOut, CircuitError, CircuitOpen, Config};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -100,11 +100,18 @@ async fn the_error_code_is_set_per_breaker() {
 enum ApiError {
     Invalid,
     Unavailable(CircuitOpen),
+    TimedOut(CallTimedOut),
 }
 
 impl From<CircuitOpen> for ApiError {
     fn from(open: CircuitOpen) -> Self {
         ApiError::Unavailable(open)
+    }
+}
+
+impl From<CallTimedOut> for ApiError {
+    fn from(timed_out: CallTimedOut) -> Self {
+        ApiError::TimedOut(timed_out)
     }
 }
 
@@ -115,6 +122,7 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(open) => CircuitOpenResponse::new(open)
                 .detail("Database service is temporarily unavailable")
                 .into_response(),
+            ApiError::TimedOut(timed_out) => timed_out.into_response(),
         }
     }
 }

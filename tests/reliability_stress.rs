@@ -54,6 +54,7 @@ impl Tally {
             Ok(()) | Err(CircuitError::Inner(Boom::Excluded)) => &self.successes,
             Err(CircuitError::Inner(Boom::Counted)) => &self.failures,
             Err(CircuitError::Open(_)) => &self.rejected,
+            Err(CircuitError::Timeout(t)) => panic!("no timeout is configured: {t}"),
         };
         total.fetch_add(1, Ordering::Relaxed);
     }

@@ -319,3 +319,39 @@ fn rate_gauges_are_absent_below_minimum_calls_and_read_the_window_above_it() {
     assert_eq!((calls("ignored"), calls("slow")), (1.0, 1.0));
     assert_eq!((calls("success"), calls("failure")), (3.0, 1.0));
 }
+
+#[tokio::test(start_paused = true)]
+async fn timeouts_and_abandoned_calls_have_their_results() {
+    let registry = Arc::new(Registry::new());
+    let clock = ManualClock::new();
+    let config = Config::builder()
+        .timeout(Duration::from_millis(500))
+        .abandoned_call_duration(Duration::from_secs(1))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let upstream = registry.get_or_create("upstream", config);
+    let slow = async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        Ok::<_, ()>(())
+    };
+    assert!(upstream.call_async(slow).await.unwrap_err().is_timeout());
+    // Two calls abandoned: one soon (counted only as abandoned), one late (also a failure).
+    for waited in [Duration::from_millis(10), Duration::from_secs(1)] {
+        let mut call = Box::pin(upstream.call_async(std::future::pending::<Result<(), ()>>()));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(std::future::Future::poll(call.as_mut(), &mut cx).is_pending());
+        clock.advance(waited);
+        drop(call);
+    }
+    let m = scrape(&registry);
+    let calls = |result| {
+        m.value(
+            "circuit_breaker_calls_total",
+            &[("name", "upstream"), ("result", result)],
+        )
+    };
+    assert_eq!(calls("timeout"), 1.0);
+    assert_eq!(calls("abandoned"), 2.0);
+    assert_eq!(calls("failure"), 2.0);
+}

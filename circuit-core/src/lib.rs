@@ -54,9 +54,16 @@
 //!   may also answer a `bool`): `Success`, `Failure`, `Ignored` (counted, moving no state,
 //!   giving its trial slot back) and `OpenFor(D)`, a failure that opens the breaker at once,
 //!   whatever the thresholds, for the longer of `D` and its own period (a `Retry-After`).
-//! - A panic counts as a failure and keeps unwinding. A future dropped before it finishes counts
-//!   as nothing and gives its trial slot back. A result that arrives after the breaker changed
-//!   state is counted in the totals but moves no state.
+//! - A panic counts as a failure and keeps unwinding. A result that arrives after the breaker
+//!   changed state is counted in the totals but moves no state.
+//! - **Slow async calls**: with a [`timeout`](ConfigBuilder::timeout) (feature `tokio`), an
+//!   async call still waiting that long is cancelled, counted as a failure and returned as
+//!   [`CircuitError::Timeout`] (a sync call cannot be cancelled and is never cut short). A
+//!   future dropped before it finishes (an abandoned call) is counted in
+//!   [`Snapshot::abandoned`] and gives its trial slot back; with
+//!   [`abandoned_call_duration`](ConfigBuilder::abandoned_call_duration), one dropped after
+//!   waiting at least that long counts as a failure, so clients that give up on a slow
+//!   dependency can trip its breaker.
 //! - [`force_open`](CircuitBreaker::force_open) rejects everything and
 //!   [`disable`](CircuitBreaker::disable) lets everything through, until
 //!   [`reset`](CircuitBreaker::reset).
@@ -76,7 +83,8 @@
 //!
 //! The crate root holds what most code needs: [`circuit_breaker`] (the attribute),
 //! [`registry()`], [`Registry`], [`CircuitBreaker`], [`Config`] and its [`ConfigBuilder`],
-//! [`State`], [`Outcome`], the errors [`CircuitError`], [`CircuitOpen`] and [`ConfigError`], and
+//! [`State`], [`Outcome`], the errors [`CircuitError`], [`CircuitOpen`], [`CallTimedOut`] and
+//! [`ConfigError`], and
 //! [`Snapshot`], [`Transition`], [`Permit`] and [`FallbackCache`]. The rest has a module each:
 //!
 //! - [`config`]: where configuration comes from. [`config::EnvConfig`] (environment
@@ -126,7 +134,7 @@ mod registry; // named breakers, declarations from the attribute, administration
 pub mod report; // snapshot, health report, Prometheus
 mod sync; // std or loom primitives, so the same code is model-checked
 
-pub use breaker::error::{CircuitError, CircuitOpen};
+pub use breaker::error::{CallTimedOut, CircuitError, CircuitOpen};
 pub use breaker::outcome::Outcome;
 pub use breaker::permit::Permit;
 pub use breaker::state::State;

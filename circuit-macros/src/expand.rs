@@ -5,6 +5,7 @@ use crate::args::{Args, Errors};
 use crate::function::{boxed_async_block, plain_name, Function, Shape};
 use crate::handle::Breaker;
 use crate::respan::respan;
+use crate::table::Setting;
 use proc_macro2::{Delimiter, Group, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
@@ -188,7 +189,8 @@ pub(crate) fn expand(
         (false, Some(_), true) => ("run_ignoring_or_fallback", quote!(, _, _)),
         (true, Some(_), true) => ("run_async_ignoring_or_fallback", quote!(, _, _, _)),
     };
-    let name = Ident::new(name, Span::call_site());
+    let name = timed(name, args, is_async, errors);
+    let name = Ident::new(&name, Span::call_site());
     let run = respan(quote!(#private::#name), output_span);
     // `exclude`, then `ignore` when given.
     let classify = match &args.ignore {
@@ -233,4 +235,22 @@ pub(crate) fn expand(
             #new_stmts
         }
     }
+}
+
+/// The runtime function for `name` (`run_async`, ...) once `timeout` is given: its `timed`
+/// variant, which cancels the call and needs `E: From<CallTimedOut>`. On a sync function the
+/// key is an error on it: a thread cannot be cancelled.
+fn timed(name: &str, args: &Args, is_async: bool, errors: &mut Errors) -> String {
+    let Some(timeout) = args.setting(Setting::Timeout) else {
+        return name.to_owned();
+    };
+    if !is_async {
+        errors.add(
+            timeout.span,
+            "`timeout` applies only to an `async fn`: a sync call cannot be cancelled; make \
+             the function `async`, or remove `timeout`",
+        );
+        return name.to_owned();
+    }
+    name.replacen("run_async", "run_async_timed", 1)
 }

@@ -5,7 +5,7 @@
 
 use crate::settings::Settings;
 use circuit_core::sqlx::is_infrastructure_error;
-use circuit_core::{CircuitBreaker, CircuitError, CircuitOpen};
+use circuit_core::{CallTimedOut, CircuitBreaker, CircuitError, CircuitOpen};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use std::future::Future;
@@ -40,6 +40,9 @@ pub enum DbError {
     Unavailable(CircuitOpen),
     /// The database was asked, and failed or said no.
     Sqlx(sqlx::Error),
+    /// The database took longer than the breaker's `timeout` (if one is configured): the
+    /// query was cancelled.
+    TimedOut(CallTimedOut),
 }
 
 impl From<CircuitError<sqlx::Error>> for DbError {
@@ -47,6 +50,7 @@ impl From<CircuitError<sqlx::Error>> for DbError {
         match error {
             CircuitError::Open(open) => DbError::Unavailable(open),
             CircuitError::Inner(e) => DbError::Sqlx(e),
+            CircuitError::Timeout(timed_out) => DbError::TimedOut(timed_out),
         }
     }
 }

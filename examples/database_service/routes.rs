@@ -154,6 +154,7 @@ impl IntoResponse for ApiError {
             ApiError::Db(DbError::Unavailable(open)) => CircuitOpenResponse::new(open)
                 .detail("Database service is temporarily unavailable")
                 .into_response(),
+            ApiError::Db(DbError::TimedOut(timed_out)) => timed_out.into_response(),
             ApiError::Db(DbError::Sqlx(error)) => {
                 let unique = error
                     .as_database_error()

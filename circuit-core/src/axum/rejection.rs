@@ -1,6 +1,6 @@
 //! A rejected call as a `503 Service Unavailable` response.
 
-use crate::{CircuitError, CircuitOpen};
+use crate::{CallTimedOut, CircuitError, CircuitOpen};
 use axum_core::response::{IntoResponse, Response};
 use http::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use http::StatusCode;
@@ -77,12 +77,32 @@ impl IntoResponse for CircuitOpen {
     }
 }
 
-/// A rejection answers 503 as [`CircuitOpen`] does; the call's own error answers as it does.
+/// A call that ran past its timeout: `504 Gateway Timeout`, with the JSON body of a
+/// rejection (`detail`, `error_code`, `breaker`) and no `Retry-After` (the breaker may well
+/// be Closed).
+impl IntoResponse for CallTimedOut {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "detail": self.to_string(),
+            "error_code": super::error_code(self.name()),
+            "breaker": self.name(),
+        });
+        let mut response = (StatusCode::GATEWAY_TIMEOUT, body.to_string()).into_response();
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response
+    }
+}
+
+/// A rejection answers 503 as [`CircuitOpen`] does, a timeout 504 as [`CallTimedOut`] does;
+/// the call's own error answers as it does.
 impl<E: IntoResponse> IntoResponse for CircuitError<E> {
     fn into_response(self) -> Response {
         match self {
             CircuitError::Open(open) => open.into_response(),
             CircuitError::Inner(error) => error.into_response(),
+            CircuitError::Timeout(timed_out) => timed_out.into_response(),
         }
     }
 }

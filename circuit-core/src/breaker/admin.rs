@@ -31,6 +31,7 @@ impl CircuitBreaker {
         let mut held = self.config.lock();
         self.store_limits(&config);
         self.window_reconfigured(&config);
+        self.window.set_call_limits(&config);
         let new_clock = self.clock.replace(config.clock.clone());
         let mut w = self.publish_limits();
         loop {

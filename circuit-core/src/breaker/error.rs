@@ -94,7 +94,64 @@ impl fmt::Display for CircuitOpen {
 
 impl std::error::Error for CircuitOpen {}
 
+/// An async call ran past its breaker's `timeout` and was cancelled (its future dropped). It
+/// counted as a failure.
+///
+/// Convert it into your own error type with a `From<CallTimedOut>` impl: the
+/// `#[circuit_breaker]` attribute requires one on a function with the `timeout` key, as it
+/// requires `From<CircuitOpen>`. Two words (16 bytes); making or cloning one never
+/// allocates.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CallTimedOut {
+    name: Name,
+    /// In nanoseconds: a `Duration` would take a third word.
+    timeout_ns: u64,
+}
+
+impl CallTimedOut {
+    // Made only by the timer of feature `tokio`.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn new(name: Name, timeout_ns: u64) -> Self {
+        CallTimedOut { name, timeout_ns }
+    }
+
+    /// The name of the breaker whose timeout cut the call short.
+    pub fn name(&self) -> &str {
+        self.name.as_str()
+    }
+
+    /// The timeout the call ran past.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_nanos(self.timeout_ns)
+    }
+}
+
+impl fmt::Debug for CallTimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallTimedOut")
+            .field("name", &self.name())
+            .field("timeout", &self.timeout())
+            .finish()
+    }
+}
+
+impl fmt::Display for CallTimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "call through circuit breaker \"{}\" timed out after {:.3}s",
+            self.name(),
+            self.timeout().as_secs_f64()
+        )
+    }
+}
+
+impl std::error::Error for CallTimedOut {}
+
 /// The result of a call through a breaker that did not succeed.
+///
+/// `Timeout` joined `Open` and `Inner` with the `timeout` setting: only async calls on a
+/// breaker with a `timeout` (and the `tokio` feature) return it, but a `match` must name it.
 #[derive(Debug, thiserror::Error)]
 pub enum CircuitError<E> {
     /// The breaker rejected the call; it did not run.
@@ -103,6 +160,9 @@ pub enum CircuitError<E> {
     /// The call ran and returned this error.
     #[error(transparent)]
     Inner(E),
+    /// The call ran past the breaker's `timeout` and was cancelled; it counted as a failure.
+    #[error(transparent)]
+    Timeout(#[from] CallTimedOut),
 }
 
 impl<E> CircuitError<E> {
@@ -111,22 +171,29 @@ impl<E> CircuitError<E> {
         matches!(self, CircuitError::Open(_))
     }
 
-    /// The call's own error, if it ran.
+    /// Whether the call ran past the breaker's `timeout` and was cancelled.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, CircuitError::Timeout(_))
+    }
+
+    /// The call's own error, if it ran and returned one.
     pub fn into_inner(self) -> Option<E> {
         match self {
             CircuitError::Inner(e) => Some(e),
-            CircuitError::Open(_) => None,
+            CircuitError::Open(_) | CircuitError::Timeout(_) => None,
         }
     }
 
-    /// Collapses both cases into the call's error type, which knows how to hold a rejection.
+    /// Collapses every case into the call's error type, which knows how to hold a rejection
+    /// and a timeout.
     pub fn flatten(self) -> E
     where
-        E: From<CircuitOpen>,
+        E: From<CircuitOpen> + From<CallTimedOut>,
     {
         match self {
             CircuitError::Inner(e) => e,
             CircuitError::Open(open) => E::from(open),
+            CircuitError::Timeout(timed_out) => E::from(timed_out),
         }
     }
 }
@@ -157,6 +224,7 @@ mod tests {
             fast,
             CircuitOpen::new(name.clone(), State::Open, Some(Duration::from_millis(1500)))
         );
+        assert_eq!(std::mem::size_of::<CallTimedOut>(), 16);
         let longest = crate::config::MAX_RECOVERY_TIMEOUT;
         assert_eq!(
             CircuitOpen::new(name, State::Open, Some(longest)).retry_after(),

@@ -66,6 +66,8 @@ impl CircuitBreaker {
             ignored: self.totals.get(Total::Ignored),
             would_reject: self.totals.get(Total::WouldReject),
             slow: self.totals.get(Total::Slow),
+            timeouts: self.totals.get(Total::Timeouts),
+            abandoned: self.totals.get(Total::Abandoned),
         }
     }
 

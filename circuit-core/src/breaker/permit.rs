@@ -1,8 +1,9 @@
 //! A permission to run one call, and the report of how it went.
 
+use crate::breaker::totals::Total;
 use crate::breaker::window::Started;
 use crate::breaker::word::Word;
-use crate::{CircuitBreaker, Outcome};
+use crate::{CircuitBreaker, Outcome, State};
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::time::Duration;
@@ -91,6 +92,54 @@ impl<'a> Permit<'a> {
             Outcome::Ignored => self.ignore(),
             Outcome::OpenFor(at_least) => self.open_for(at_least),
         }
+    }
+}
+
+/// [`Permit::abandon`]'s `waited_since` for a call not timed (no `abandoned_call_duration`
+/// when it first waited).
+pub(crate) const NOT_TIMED: u64 = u64::MAX;
+
+impl Permit<'_> {
+    /// The call ran past the breaker's `timeout` and was cancelled: counted as a timeout and
+    /// as a failure (a timed-out trial fails its half-open period).
+    #[cold]
+    #[cfg(feature = "tokio")]
+    pub(crate) fn time_out(self) {
+        if self.admitted.tag() != State::Disabled {
+            self.breaker.totals.add(Total::Timeouts);
+        }
+        self.failure();
+    }
+
+    /// The caller dropped the call unfinished, `waited_since` the clock's reading when it first
+    /// waited ([`NOT_TIMED`] if the breaker did not count abandoned calls as failures then):
+    /// counted as abandoned; and as a failure if it waited at least `abandoned_call_duration`,
+    /// else as nothing more (its trial slot goes back).
+    #[cold]
+    pub(crate) fn abandon(self, waited_since: u64) {
+        if self.admitted.tag() == State::Disabled {
+            return;
+        }
+        self.breaker.totals.add(Total::Abandoned);
+        // Read again: a `reconfigure` since the call first waited may have removed it.
+        let limit = self.breaker.window.abandoned_ns();
+        if waited_since != NOT_TIMED && limit != 0 {
+            let waited = self
+                .breaker
+                .clock
+                .coarse_now_nanos()
+                .saturating_sub(waited_since);
+            if waited >= limit {
+                return self.failure();
+            }
+        }
+        self.cancel();
+    }
+
+    /// Dropped unreported: gives back its half-open trial slot.
+    fn cancel(self) {
+        let this = ManuallyDrop::new(self);
+        this.breaker.on_cancel(this.admitted);
     }
 }
 

@@ -268,6 +268,26 @@ typed_settings! {
              once the window holds [`minimum_calls`](Self::minimum_calls) calls; needs \
              [`slow_call_duration`](Self::slow_call_duration). Not configured (`None`) by \
              default: no slow-call rule.";
+        Timeout => timeout: Duration,
+            "How long an async call ([`call_async`](crate::CircuitBreaker::call_async), \
+             [`call_async_with`](crate::CircuitBreaker::call_async_with), an attribute's \
+             `async fn` with the `timeout` key) may wait before it is cancelled (its future \
+             dropped), counted as a failure (and in [`Snapshot::timeouts`](crate::Snapshot)) \
+             and answered with [`CircuitError::Timeout`](crate::CircuitError::Timeout); timed \
+             from the first time the call waits, on tokio's clock. Not configured (`None`) by \
+             default: no timeout. Enforced only with the `tokio` feature, inside a tokio \
+             runtime with its time driver. Sync calls are never cut short (a thread cannot be \
+             cancelled): on a breaker reached only through `call`, this setting does nothing; \
+             nor on the tower and reqwest layers, which have their own timeouts.";
+        AbandonedCallDuration => abandoned_call_duration: Duration,
+            "How long an async call must have waited, when its caller drops it unfinished (a \
+             client that gave up, a `select!` that took another branch), to count as a \
+             failure. Every such call is counted in \
+             [`Snapshot::abandoned`](crate::Snapshot); without this setting (the default, \
+             `None`) it counts as nothing else and gives back its half-open trial slot; with \
+             it, one dropped after waiting at least this long also counts as a failure (and \
+             fails a half-open trial). Timed on the breaker's clock from the first time the \
+             call waits; the clock is read only when this is set.";
     }
     by_hand { MinimumCalls, Backoff, Jitter }
 }

@@ -50,7 +50,7 @@ pub const MAX_HALF_OPEN_CALLS: u32 = (1 << 20) - 1;
 
 /// The longest `recovery_timeout`: anything longer is surely a unit mistake. The same bound
 /// holds for every duration of the table: `half_open_max_wait`, `slow_call_duration`, a time
-/// `sliding_window` and a backoff's longest period.
+/// `sliding_window`, a backoff's longest period, `timeout` and `abandoned_call_duration`.
 pub const MAX_RECOVERY_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
 /// The calls a failure rate or slow-call rate is measured over.
@@ -139,6 +139,14 @@ pub enum Setting {
     /// `jitter`: the ratio by which each Open period is spread at random. A ratio of at least
     /// 0 and below 1; default 0 (no spread), the one setting where zero means something.
     Jitter,
+    /// `timeout`: how long an async call may run before it is cancelled and counted as a
+    /// failure. A duration; no default (no timeout); longer than zero, at most 365 days.
+    /// Only async calls are cut short: a thread cannot be cancelled.
+    Timeout,
+    /// `abandoned_call_duration`: how long an async call must have run, when its caller drops
+    /// it unfinished, to count as a failure. A duration; no default (an abandoned call counts
+    /// as nothing); longer than zero, at most 365 days.
+    AbandonedCallDuration,
 }
 
 /// The kind of value a setting takes.
@@ -207,7 +215,7 @@ struct Row {
 impl Setting {
     /// Every setting, in the order the docs, the attribute's keys and error reports give them.
     /// `ALL[s.index()] == s`.
-    pub const ALL: [Setting; 12] = [
+    pub const ALL: [Setting; 14] = [
         Setting::FailureThreshold,
         Setting::SuccessThreshold,
         Setting::HalfOpenMaxCalls,
@@ -220,6 +228,8 @@ impl Setting {
         Setting::SlowCallRateThreshold,
         Setting::Backoff,
         Setting::Jitter,
+        Setting::Timeout,
+        Setting::AbandonedCallDuration,
     ];
 
     /// How many settings there are.
@@ -312,6 +322,20 @@ impl Setting {
                 default: Some(Value::Ratio(0.0)),
                 max: None,
                 env_suffix: "JITTER",
+            },
+            Setting::Timeout => Row {
+                name: "timeout",
+                kind: Kind::Duration,
+                default: None,
+                max: Some(Value::Duration(MAX_RECOVERY_TIMEOUT)),
+                env_suffix: "TIMEOUT",
+            },
+            Setting::AbandonedCallDuration => Row {
+                name: "abandoned_call_duration",
+                kind: Kind::Duration,
+                default: None,
+                max: Some(Value::Duration(MAX_RECOVERY_TIMEOUT)),
+                env_suffix: "ABANDONED_CALL_DURATION",
             },
         }
     }

@@ -2,17 +2,17 @@
 //! reported with [`Permit::ignore`] (counted as ignored, moving no state), errors `exclude`
 //! matches as successes, other errors as failures. `ignore` is asked first.
 //!
-//! These report through a [`Permit`] of their own rather than through `call_with`, whose
-//! classifier answers only "failure or not"; an attribute without `ignore` keeps the
-//! `call_with` path (`run`, `run_async`, ...).
+//! The sync ones report through a [`Permit`] of their own rather than through `call_with`,
+//! whose classifier the expansion gives only "failure or not"; the async ones go through
+//! `call_async`'s future with an [`Outcome`] classifier, so that an abandoned call counts as
+//! it does everywhere else. An attribute without `ignore` keeps the `call_with` path (`run`,
+//! `run_async`, ...).
 
 use crate::breaker::error::CircuitError;
 use crate::breaker::permit::{OnDrop, Permit};
 use crate::macro_support::{Apply, CircuitResult, FromOpen, IntoFallback, SameAs};
-use crate::CircuitBreaker;
+use crate::{CircuitBreaker, Outcome};
 use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 /// How a call's result is reported.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -88,6 +88,8 @@ where
         Ok((result, _)) => R::from_result(result),
         Err(CircuitError::Open(open)) => R::from_result(Err(R::Error::from_open(open))),
         Err(CircuitError::Inner(e)) => R::from_result(Err(e)),
+        // A sync call never times out, nor does `Admitted`, which has no timer.
+        Err(CircuitError::Timeout(_)) => unreachable!("an untimed call timed out"),
     }
 }
 
@@ -116,23 +118,38 @@ where
     }
 }
 
-/// Awaits `body` under `breaker`'s permit, asked for when first polled: `Err` if the
-/// breaker rejected it.
+/// Awaits `body` through [`CircuitBreaker::call_async_untimed`] (so an abandoned call counts
+/// as `call_async`'s do), with `ignore` and `exclude` as one classifier: `Err` if the breaker
+/// rejected it.
 async fn call_async<R: CircuitResult>(
     breaker: &CircuitBreaker,
     body: impl Future<Output = R>,
     exclude: impl FnOnce(&R::Error) -> bool,
     ignore: impl FnOnce(&R::Error) -> bool,
 ) -> Reported<R> {
-    let permit = breaker.try_acquire()?;
-    let (permit, result) = Admitted {
-        fut: body,
-        permit: Some(permit),
+    let mut verdict = Verdict::Success;
+    let body = async move { body.await.into_result() };
+    let result = breaker
+        .call_async_untimed(body, |e| {
+            verdict = if ignore(e) {
+                Verdict::Ignored
+            } else if exclude(e) {
+                Verdict::Success
+            } else {
+                Verdict::Failure
+            };
+            match verdict {
+                Verdict::Success => Outcome::Success,
+                Verdict::Failure => Outcome::Failure,
+                Verdict::Ignored => Outcome::Ignored,
+            }
+        })
+        .await;
+    match result {
+        Ok(value) => Ok((Ok(value), Verdict::Success)),
+        Err(CircuitError::Inner(e)) => Ok((Err(e), verdict)),
+        Err(rejected) => Err(rejected),
     }
-    .await;
-    let result = result.into_result();
-    let verdict = report(permit, &result, exclude, ignore);
-    Ok((result, verdict))
 }
 
 /// [`run_async`](super::run_async) with `ignore`.
@@ -151,6 +168,8 @@ where
         Ok((result, _)) => R::from_result(result),
         Err(CircuitError::Open(open)) => R::from_result(Err(R::Error::from_open(open))),
         Err(CircuitError::Inner(e)) => R::from_result(Err(e)),
+        // A sync call never times out, nor does `Admitted`, which has no timer.
+        Err(CircuitError::Timeout(_)) => unreachable!("an untimed call timed out"),
     }
 }
 
@@ -175,43 +194,6 @@ where
         Ok((_, Verdict::Failure)) | Err(_) => {
             breaker.record_fallback();
             fallback.apply(args).into_fallback().await
-        }
-    }
-}
-
-/// `fut` polled under `permit`, which it hands back with the output. While `fut` is polled
-/// the permit is on the poll's stack, set to report a failure should the poll panic; between
-/// polls it is parked here, set to cancel, so that a future dropped unfinished counts as
-/// nothing and gives its half-open slot back (as `call_async`).
-struct Admitted<'a, F> {
-    /// Pinned structurally: reached only through `Pin::new_unchecked` in `poll`, never moved
-    /// out, dropped in place.
-    fut: F,
-    /// `None` once the output is handed back, or after a poll that panicked.
-    permit: Option<Permit<'a>>,
-}
-
-impl<'a, F: Future> Future for Admitted<'a, F> {
-    type Output = (Permit<'a>, F::Output);
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: `fut` is reached only through the `Pin` built below and never moved out
-        // (`Admitted` has no `Drop` that could); `permit` is not pinned.
-        let this = unsafe { self.get_unchecked_mut() };
-        let mut permit = this
-            .permit
-            .take()
-            .expect("an attribute's call polled after it finished or panicked");
-        permit.on_drop = OnDrop::Failure;
-        // SAFETY: see above.
-        let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
-        match fut.poll(cx) {
-            Poll::Pending => {
-                permit.on_drop = OnDrop::Cancel;
-                this.permit = Some(permit);
-                Poll::Pending
-            }
-            Poll::Ready(output) => Poll::Ready((permit, output)),
         }
     }
 }

@@ -14,8 +14,13 @@ use std::sync::Arc;
 use crate::registry::declarations::Declaration;
 
 mod ignoring;
+mod timed;
 pub use ignoring::{
     run_async_ignoring, run_async_ignoring_or_fallback, run_ignoring, run_ignoring_or_fallback,
+};
+pub use timed::{
+    run_async_timed, run_async_timed_ignoring, run_async_timed_ignoring_or_fallback,
+    run_async_timed_or_fallback, FromTimedOut, TimeoutNeedsTokio,
 };
 // The values of the trip-policy keys, as the declarations write them.
 pub use crate::config::{Growth, SlidingWindow};
@@ -214,7 +219,8 @@ where
     R::Error: FromOpen,
 {
     let body = async move { body.await.into_result() };
-    match breaker.call_async_with(body, |e| !exclude(e)).await {
+    // Untimed: without the `timeout` key, `R::Error` need not hold a `CallTimedOut`.
+    match breaker.call_async_untimed(body, |e| !exclude(e)).await {
         Ok(value) => R::from_result(Ok(value)),
         Err(error) => R::from_result(Err(flatten(error))),
     }
@@ -237,7 +243,7 @@ where
     let mut counted = false;
     let body = async move { body.await.into_result() };
     let result = breaker
-        .call_async_with(body, |e| {
+        .call_async_untimed(body, |e| {
             counted = !exclude(e);
             counted
         })
@@ -258,6 +264,8 @@ fn flatten<E: FromOpen>(error: CircuitError<E>) -> E {
     match error {
         CircuitError::Inner(e) => e,
         CircuitError::Open(open) => E::from_open(open),
+        // Only `call_async_with` times out, and only the `timed` variants call it.
+        CircuitError::Timeout(_) => unreachable!("an untimed call timed out"),
     }
 }
 

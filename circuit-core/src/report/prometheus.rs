@@ -24,7 +24,7 @@
 //! | `circuit_breaker_state` | gauge | `name` | 0 closed, 1 half-open, 2 open |
 //! | `circuit_breaker_in_state` | gauge | `name`, `state` | 1 for the current state, 0 for the other four |
 //! | `circuit_breaker_failures_total` | counter | `name` | failed calls (panics included) |
-//! | `circuit_breaker_calls_total` | counter | `name`, `result` | calls by `result`: `success`, `failure`, `fallback`, `rejected`, `ignored`, `slow`, `would_reject` |
+//! | `circuit_breaker_calls_total` | counter | `name`, `result` | calls by `result`: `success`, `failure`, `fallback`, `rejected`, `ignored`, `slow`, `would_reject`, `timeout`, `abandoned` |
 //! | `circuit_breaker_failure_rate` | gauge | `name` | failed / calls over the sliding window, 0 to 1 |
 //! | `circuit_breaker_slow_call_rate` | gauge | `name` | slow / calls over the sliding window, 0 to 1 |
 //!
@@ -38,7 +38,10 @@
 //! a `failure` one, so the `result`s overlap: sum `success`, `failure`, `rejected` and
 //! `ignored` for the calls made. A Disabled breaker counts nothing. `would_reject` counts the
 //! calls a metrics-only breaker let through that it would have rejected; they also count as
-//! `success` or `failure` by how they went.
+//! `success` or `failure` by how they went. A `timeout` call (cancelled after `timeout`) is
+//! also a `failure`; an `abandoned` call (an async call its caller dropped unfinished) is
+//! also a `failure` when it had waited at least `abandoned_call_duration`, and otherwise
+//! counts under no other result.
 //!
 //! The two rate gauges are **absent**, not NaN, for a breaker whose rule is not configured
 //! (`failure_rate_threshold`; `slow_call_duration` for the slow rate) or whose window holds
@@ -193,7 +196,7 @@ where
 /// Which of a breaker's rates a gauge shows.
 type RateOf = fn(&Rates) -> Option<f64>;
 
-fn results(s: &Snapshot) -> [(&'static str, u64); 7] {
+fn results(s: &Snapshot) -> [(&'static str, u64); 9] {
     [
         ("success", s.successes),
         ("failure", s.failures),
@@ -202,5 +205,7 @@ fn results(s: &Snapshot) -> [(&'static str, u64); 7] {
         ("ignored", s.ignored),
         ("slow", s.slow),
         ("would_reject", s.would_reject),
+        ("timeout", s.timeouts),
+        ("abandoned", s.abandoned),
     ]
 }

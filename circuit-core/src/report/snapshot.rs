@@ -21,7 +21,8 @@ pub struct Snapshot {
     pub last_failure: Option<SystemTime>,
     /// Calls that succeeded, excluded errors included.
     pub successes: u64,
-    /// Calls that failed (panics included).
+    /// Calls that failed (panics, timeouts and abandoned calls that count as failures
+    /// included).
     pub failures: u64,
     /// Calls rejected without running.
     pub rejected: u64,
@@ -36,4 +37,12 @@ pub struct Snapshot {
     /// Calls that took at least `slow_call_duration`, successes and failures alike (each also
     /// counted in `successes` or `failures`); 0 when calls are not timed.
     pub slow: u64,
+    /// Async calls cancelled because they ran past `timeout` (each also counted in
+    /// `failures`); 0 without a timeout.
+    pub timeouts: u64,
+    /// Async calls whose caller dropped them before they finished (a client that gave up, a
+    /// `select!` that took another branch). Those that had waited at least
+    /// `abandoned_call_duration` are also counted in `failures`; the others count nowhere
+    /// else.
+    pub abandoned: u64,
 }

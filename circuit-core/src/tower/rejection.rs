@@ -1,6 +1,6 @@
 //! What a service answers when its breaker rejects a call (or its key is refused).
 
-use crate::{CircuitError, CircuitOpen, KeyError};
+use crate::{CallTimedOut, CircuitError, CircuitOpen, KeyError};
 
 /// What a breaker's service returns for a rejected call, and how it carries the inner
 /// service's own errors: its `Error` is the service's error type.
@@ -70,7 +70,7 @@ impl<R, E> OnKeyRefused<R, E> for ReturnKeyedError {
     }
 }
 
-/// The error of a per-key service: [`CircuitError`]'s two cases and a refused key.
+/// The error of a per-key service: [`CircuitError`]'s cases and a refused key.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyedError<E> {
     /// The key's breaker rejected the call; it did not run.
@@ -82,6 +82,11 @@ pub enum KeyedError<E> {
     /// The request's key was refused (it was empty); the call did not run.
     #[error(transparent)]
     Key(KeyError),
+    /// The call ran past its breaker's `timeout` and was cancelled. The layers never time a
+    /// call out (tower has its own timeout layer); this carries a [`CircuitError::Timeout`]
+    /// converted into a `KeyedError`.
+    #[error(transparent)]
+    Timeout(CallTimedOut),
 }
 
 impl<E> KeyedError<E> {
@@ -104,6 +109,7 @@ impl<E> From<CircuitError<E>> for KeyedError<E> {
         match error {
             CircuitError::Open(open) => KeyedError::Open(open),
             CircuitError::Inner(e) => KeyedError::Inner(e),
+            CircuitError::Timeout(timed_out) => KeyedError::Timeout(timed_out),
         }
     }
 }

@@ -53,6 +53,7 @@ mod rules;
 #[cfg(all(test, not(loom)))]
 mod tests;
 
+use crate::clock::saturating_nanos;
 use crate::config::Config;
 use crate::sync::{AtomicPtr, AtomicU64, Mutex, Ordering};
 use ledger::Ledger;
@@ -106,6 +107,11 @@ pub(crate) struct Shared {
     watch: AtomicU64,
     /// `slow_call_duration` in nanoseconds, for the success path's slow check.
     slow_ns: AtomicU64,
+    /// `timeout` and `abandoned_call_duration` in nanoseconds, 0 for not configured: read by
+    /// an async call the first time it waits, never on a call that finishes at once. Kept
+    /// here rather than in the breaker so that a breaker without them stays its size.
+    timeout_ns: AtomicU64,
+    abandoned_ns: AtomicU64,
     /// The window's contents; `None` once `reconfigure` removed the rules. Taken only on cold
     /// paths: a failure, a slow call, a bucket boundary, a success while [`PENDING`], a
     /// transition to Closed, a report.
@@ -124,7 +130,40 @@ impl Window {
             let ledger = held.insert(Ledger::new(rules, 0, 0));
             shared.publish(ledger, true);
         }
+        window.set_call_limits(config);
         window
+    }
+
+    /// Stores `timeout` and `abandoned_call_duration` for the async call path, installing the
+    /// shared part if one of them is set and there is none yet.
+    pub(crate) fn set_call_limits(&self, config: &Config) {
+        let timeout = config.timeout().map_or(0, saturating_nanos);
+        let abandoned = config.abandoned_call_duration().map_or(0, saturating_nanos);
+        let shared = match self.shared() {
+            Some(shared) => shared,
+            None if timeout != 0 || abandoned != 0 => self.install(),
+            None => return,
+        };
+        shared.timeout_ns.store(timeout, Ordering::Relaxed);
+        shared.abandoned_ns.store(abandoned, Ordering::Relaxed);
+    }
+
+    /// `(timeout, abandoned_call_duration)` in nanoseconds, 0 for not configured.
+    #[inline]
+    pub(crate) fn call_limits(&self) -> (u64, u64) {
+        self.shared().map_or((0, 0), |s| {
+            (
+                s.timeout_ns.load(Ordering::Relaxed),
+                s.abandoned_ns.load(Ordering::Relaxed),
+            )
+        })
+    }
+
+    /// `abandoned_call_duration` in nanoseconds, 0 for not configured.
+    #[inline]
+    pub(crate) fn abandoned_ns(&self) -> u64 {
+        self.shared()
+            .map_or(0, |s| s.abandoned_ns.load(Ordering::Relaxed))
     }
 
     /// The shared part, if one was ever installed.
@@ -151,6 +190,8 @@ impl Window {
         let fresh = Box::into_raw(Box::new(Shared {
             watch: AtomicU64::new(0),
             slow_ns: AtomicU64::new(u64::MAX),
+            timeout_ns: AtomicU64::new(0),
+            abandoned_ns: AtomicU64::new(0),
             ledger: Mutex::new(None),
         }));
         match self.shared.compare_exchange(

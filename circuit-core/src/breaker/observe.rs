@@ -66,6 +66,7 @@ impl CircuitBreaker {
             ignored: self.totals.get(Total::Ignored),
             would_reject: self.totals.get(Total::WouldReject),
             slow: self.totals.get(Total::Slow),
+            excluded: self.totals.get(Total::Excluded),
         }
     }
 

@@ -19,7 +19,7 @@ pub struct Snapshot {
     /// When the last counted failure happened: to the scheduler tick (a few milliseconds) on
     /// the system clock, exact on a custom clock.
     pub last_failure: Option<SystemTime>,
-    /// Calls that succeeded, excluded errors included.
+    /// Calls that succeeded, excluded errors included (see `excluded`).
     pub successes: u64,
     /// Calls that failed (panics included).
     pub failures: u64,
@@ -36,4 +36,7 @@ pub struct Snapshot {
     /// Calls that took at least `slow_call_duration`, successes and failures alike (each also
     /// counted in `successes` or `failures`); 0 when calls are not timed.
     pub slow: u64,
+    /// Calls that returned an error reported as excluded ([`Outcome::Excluded`](crate::Outcome),
+    /// the attribute's `exclude`): the service answered. Each is also counted in `successes`.
+    pub excluded: u64,
 }

@@ -1,7 +1,9 @@
 //! Error types that cannot hold a rejection (another crate's, like `sqlx::Error`): the function
 //! returns `Result<T, CircuitError<E>>`, its body's errors stay `E` (its `?`s convert into
 //! `E`), a failure comes back as `CircuitError::Inner` and a rejection as `CircuitError::Open`.
-//! Predicates and fallbacks see `E`.
+//! Predicates and fallbacks see `E`. And the check that an error type can hold a rejection
+//! finds `From<CircuitOpen>` where it is: among a generic function's bounds, beside an `impl
+//! Trait` value.
 
 mod common;
 
@@ -119,4 +121,47 @@ fn any_error_type_may_be_kept() {
     let _clock = manual_clock(plain::breaker());
     assert!(matches!(plain(true), Err(CircuitError::Inner(Plain))));
     assert!(matches!(plain(false), Err(CircuitError::Open(_))));
+}
+
+/// A generic error type with `From<CircuitOpen>` among its bounds: the check that the error type
+/// can hold a rejection finds it there.
+#[circuit_breaker(name = "generic-error", failure_threshold = 1)]
+fn generic_error<E: From<circuit_core::CircuitOpen>>(error: Option<E>) -> Result<(), E> {
+    match error {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+#[test]
+fn a_generic_error_type_with_the_bound_is_accepted() {
+    let _clock = manual_clock(&circuit_core::registry().get("generic-error").unwrap());
+    assert_eq!(
+        generic_error::<common::AppError>(Some(common::AppError::Down)),
+        Err(common::AppError::Down)
+    );
+    assert_eq!(
+        generic_error::<common::AppError>(None),
+        Err(common::AppError::Rejected(State::Open))
+    );
+}
+
+/// An `impl Trait` value: the check reads the error type from a return type written with `_`.
+#[circuit_breaker(failure_threshold = 1)]
+fn opaque(fail: bool) -> Result<impl std::fmt::Display, common::AppError> {
+    if fail {
+        return Err(common::AppError::Down);
+    }
+    Ok(5)
+}
+
+#[test]
+fn an_impl_trait_value_is_accepted() {
+    let _clock = manual_clock(opaque::breaker());
+    assert_eq!(opaque(false).unwrap().to_string(), "5");
+    assert!(opaque(true).is_err());
+    assert!(matches!(
+        opaque(false),
+        Err(common::AppError::Rejected(State::Open))
+    ));
 }

@@ -170,7 +170,9 @@ pub(crate) fn expand(
     let body = quote!(#opener #block);
 
     let breaker_expr = breaker.expr();
-    let await_ = is_async.then(|| quote!(.await));
+    // On the return type too: an async run function's future repeats its bounds, and rustc
+    // reports an unmet one a second time where it is awaited.
+    let await_ = is_async.then(|| respan(quote!(.await), output_span));
     let classify = classifier(args, &private, &output_infer);
     let finish = strategy(
         &private,

@@ -85,7 +85,7 @@ pub fn is_ignored(_: &Failed) -> bool {
 }
 
 /// Every trip-policy key and `ignore`, whose expansion names more of the runtime (the window
-/// and backoff values, the `_ignoring` calls).
+/// and backoff values, the classifier built from the predicates).
 #[circuit_breaker(
     failure_rate_threshold = 0.5,
     sliding_window = "100 calls",
@@ -107,8 +107,27 @@ pub async fn with_policies_async(a: u32) -> Result<u32, Failed> {
     Ok(a)
 }
 
+/// A closure for `classify`, and an error type kept inside `CircuitError`.
+#[circuit_breaker(classify = |_: &Failed| ::circuit_core::Outcome::Excluded)]
+pub fn classified(a: u32) -> Result<u32, ::circuit_core::CircuitError<Failed>> {
+    Ok(a)
+}
+
+/// A fallback told why it runs.
+pub fn told(a: u32, why: ::circuit_core::FallbackReason<Failed>) -> Result<u32, Failed> {
+    Ok(a + u32::from(why.is_rejected()))
+}
+
+/// A closure for `exclude`, and a fallback that takes the reason.
+#[circuit_breaker(fallback = told, exclude = |e: &Failed| *e == Failed)]
+pub fn with_reason(a: u32) -> Result<u32, Failed> {
+    Ok(a)
+}
+
 #[test]
 fn the_expansion_does_not_see_the_neighbours_nor_the_body_its_locals() {
+    assert!(matches!(classified(3), Ok(3)));
+    assert_eq!(with_reason(5), Ok(5));
     assert_eq!(with_policies(1, "a".to_owned()), Ok(2));
     let mut cx = ::std::task::Context::from_waker(::std::task::Waker::noop());
     let mut fut = ::std::pin::pin!(with_policies_async(4));

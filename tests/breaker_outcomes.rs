@@ -1,6 +1,7 @@
 //! Outcomes beyond success and failure: an ignored call moves no state in any state, and
 //! "failure, open for D" (a Retry-After) opens the breaker at once for max(D, its own period).
-//! Classifiers answer a `bool` or an `Outcome`; one that panics counts as a failure.
+//! An excluded error is a success, counted as excluded too. Classifiers answer a `bool` or an
+//! `Outcome`; one that panics counts as a failure.
 
 mod common;
 use circuit_core::{Backoff, CircuitError, Config, Outcome, Reason, State};
@@ -156,17 +157,54 @@ fn open_for_while_disabled_records_nothing() {
 }
 
 #[test]
+fn an_excluded_error_is_a_success_counted_as_excluded_too() {
+    let (b, _) = breaker_with(config());
+    let _ = fail(&b);
+    let _ = fail(&b);
+    let r: Result<(), _> = b.call_with(|| Err("not found"), |_| Outcome::Excluded);
+    assert!(matches!(r, Err(CircuitError::Inner("not found"))));
+    let s = b.snapshot();
+    assert_eq!(s.failure_count, 0, "it clears the consecutive failures");
+    assert_eq!((s.successes, s.excluded, s.failures), (1, 1, 2));
+    // A plain success is not excluded.
+    let _ = succeed(&b);
+    let s = b.snapshot();
+    assert_eq!((s.successes, s.excluded), (2, 1));
+}
+
+#[test]
+fn an_excluded_trial_counts_toward_closing() {
+    let (b, clock) = breaker_with(config());
+    for _ in 0..3 {
+        let _ = fail(&b);
+    }
+    clock.advance(TIMEOUT);
+    b.try_acquire().expect("a trial").exclude();
+    assert_eq!(b.snapshot().success_count, 1);
+    b.try_acquire().expect("a trial").report(Outcome::Excluded);
+    assert_eq!(b.state(), State::Closed, "two excluded trials close it");
+    assert_eq!(b.snapshot().excluded, 2);
+}
+
+#[test]
+fn an_excluded_call_while_disabled_records_nothing() {
+    let (b, _) = breaker_with(config());
+    b.disable();
+    b.try_acquire().unwrap().exclude();
+    let s = b.snapshot();
+    assert_eq!((s.successes, s.excluded), (0, 0));
+}
+
+#[test]
 fn call_with_takes_a_bool_classifier() {
     let (b, _) = breaker_with(config());
     for _ in 0..5 {
         let r: Result<(), _> = b.call_with(|| Err("not found"), |e| *e != "not found");
         assert!(matches!(r, Err(CircuitError::Inner("not found"))));
     }
-    assert_eq!(
-        b.snapshot().successes,
-        5,
-        "an excluded error is a round trip"
-    );
+    let s = b.snapshot();
+    assert_eq!(s.successes, 5, "`false` is a round trip");
+    assert_eq!(s.excluded, 0, "`false` means success, not excluded");
     assert_eq!(b.state(), State::Closed);
 }
 

@@ -1,7 +1,7 @@
 //! Feature `prometheus`: the collector's text exposition, rendered and parsed back.
 
 use circuit_core::clock::ManualClock;
-use circuit_core::{CircuitBreaker, Config, Registry};
+use circuit_core::{CircuitBreaker, Config, Outcome, Registry};
 use prometheus_client::encoding::text::encode;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -155,6 +155,8 @@ fn totals_are_read_per_name_and_result() {
     let users = breaker(&registry, "user-service", &clock);
     let _ = users.call(|| Ok::<_, ()>(()));
     let _ = users.call(|| Ok::<_, ()>(()));
+    // An error the service answered with: a success, and excluded.
+    let _ = users.call_with(|| Err::<(), _>("not found"), |_| Outcome::Excluded);
     for _ in 0..3 {
         let _ = users.call(|| Err::<(), _>("down"));
     }
@@ -171,7 +173,8 @@ fn totals_are_read_per_name_and_result() {
             &[("name", name), ("result", result)],
         )
     };
-    assert_eq!(calls("user-service", "success"), 2.0);
+    assert_eq!(calls("user-service", "success"), 3.0);
+    assert_eq!(calls("user-service", "excluded"), 1.0);
     assert_eq!(calls("user-service", "failure"), 3.0);
     assert_eq!(calls("user-service", "rejected"), 2.0);
     assert_eq!(calls("user-service", "fallback"), 2.0);

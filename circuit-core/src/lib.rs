@@ -51,9 +51,11 @@
 //!   `max`), spread upward by its jitter to at most `(1 + jitter)` times that. A close or a
 //!   `reset` starts again from `recovery_timeout`.
 //! - **Outcomes** ([`Outcome`], reported on a [`Permit`] or by `call_with`'s classifier, which
-//!   may also answer a `bool`): `Success`, `Failure`, `Ignored` (counted, moving no state,
-//!   giving its trial slot back) and `OpenFor(D)`, a failure that opens the breaker at once,
-//!   whatever the thresholds, for the longer of `D` and its own period (a `Retry-After`).
+//!   may also answer a `bool`): `Success`, `Failure`, `Excluded` (an error the service
+//!   answered with: a success, also counted in [`Snapshot::excluded`]), `Ignored` (counted,
+//!   moving no state, giving its trial slot back) and `OpenFor(D)`, a failure that opens the
+//!   breaker at once, whatever the thresholds, for the longer of `D` and its own period (a
+//!   `Retry-After`). See [which errors count](#which-errors-count).
 //! - A panic counts as a failure and keeps unwinding. A result that arrives after the breaker
 //!   changed state is counted in the totals but moves no state.
 //! - **Slow async calls**: with a [`timeout`](ConfigBuilder::timeout) (feature `tokio`), an
@@ -72,6 +74,23 @@
 //!   ([`Transition::metrics_only`]), but rejects nothing: a call it would have rejected runs,
 //!   is counted in [`Snapshot::would_reject`] and moves no state. `force_open` still rejects.
 //!
+//! # Which errors count
+//!
+//! Every error is a failure unless a classifier says otherwise. The classifiers, and what
+//! their answers mean:
+//!
+//! | where | answers | meaning |
+//! |---|---|---|
+//! | [`call_with`](CircuitBreaker::call_with), [`call_async_with`](CircuitBreaker::call_async_with) | `bool` | `true`: **a failure**; `false`: a success |
+//! | the same, or [`Permit::report`] | [`Outcome`] | the outcome |
+//! | [`#[circuit_breaker(classify = f)]`](circuit_breaker) | [`Outcome`] | the outcome (a `bool` is refused) |
+//! | [`#[circuit_breaker(exclude = pred)]`](circuit_breaker) | `bool` | `true`: **not** a failure, the service answered ([`Outcome::Excluded`]) |
+//! | [`#[circuit_breaker(ignore = pred)]`](circuit_breaker) | `bool` | `true`: says nothing about the service ([`Outcome::Ignored`]) |
+//!
+//! `call_with`'s `bool` and `exclude` have opposite polarities: a predicate moved from one to
+//! the other inverts the breaker. An [`Outcome`] says what it means, so prefer one where the
+//! two meet.
+//!
 //! # Cost
 //!
 //! The whole state machine is one atomic word. A call on a Closed breaker is one atomic load
@@ -84,8 +103,8 @@
 //! The crate root holds what most code needs: [`circuit_breaker`] (the attribute),
 //! [`registry()`], [`Registry`], [`CircuitBreaker`], [`Config`] and its [`ConfigBuilder`],
 //! [`State`], [`Outcome`], the errors [`CircuitError`], [`CircuitOpen`], [`CallTimedOut`] and
-//! [`ConfigError`], and
-//! [`Snapshot`], [`Transition`], [`Permit`] and [`FallbackCache`]. The rest has a module each:
+//! [`ConfigError`], [`FallbackReason`] (why an attribute's fallback runs), and [`Snapshot`],
+//! [`Transition`], [`Permit`] and [`FallbackCache`]. The rest has a module each:
 //!
 //! - [`config`]: where configuration comes from. [`config::EnvConfig`] (environment
 //!   variables), `config::FileConfig` (files, feature `serde`), the partial
@@ -135,6 +154,7 @@ pub mod report; // snapshot, health report, Prometheus
 mod sync; // std or loom primitives, so the same code is model-checked
 
 pub use breaker::error::{CallTimedOut, CircuitError, CircuitOpen};
+pub use breaker::fallback::FallbackReason;
 pub use breaker::outcome::Outcome;
 pub use breaker::permit::Permit;
 pub use breaker::state::State;

@@ -1,7 +1,8 @@
 //! The trip policies' rules across keys, checked at compile time as `ConfigBuilder::build`
 //! checks them at run time (`circuit-core/src/config/rules.rs`), with the defaults standing in
-//! for keys left out; and `ignore` beside `exclude`. Each error is spanned on the key that
-//! was written, and the values that cannot be trusted are left out of the expansion.
+//! for keys left out; and `ignore` beside `exclude`, `classify` beside both. Each error is
+//! spanned on the key that was written, and the values that cannot be trusted are left out of
+//! the expansion.
 
 use crate::args::{Args, Errors};
 use crate::table::{Growth, Setting, SlidingWindow, Value};
@@ -14,6 +15,7 @@ pub(crate) fn check(args: &mut Args, errors: &mut Errors) {
     slow_rate_with_duration(args, errors);
     backoff_not_below_recovery_timeout(args, errors);
     ignore_is_not_exclude(args, errors);
+    classify_alone(args, errors);
 }
 
 /// `minimum_calls` above a count window's size: the window could never hold enough calls.
@@ -113,7 +115,7 @@ fn ignore_is_not_exclude(args: &mut Args, errors: &mut Errors) {
     let (Some(ignore), Some(exclude)) = (&args.ignore, &args.exclude) else {
         return;
     };
-    let text = |p: &syn::ExprPath| p.to_token_stream().to_string().replace(' ', "");
+    let text = |p: &syn::Expr| p.to_token_stream().to_string().replace(' ', "");
     let name = text(ignore);
     if name != text(exclude) {
         return;
@@ -127,4 +129,30 @@ fn ignore_is_not_exclude(args: &mut Args, errors: &mut Errors) {
         ),
     );
     args.ignore = None;
+}
+
+/// `classify` beside `exclude` or `ignore`: it already decides every error's outcome, so the
+/// other keys would have to be ordered against it. One vocabulary per function.
+fn classify_alone(args: &mut Args, errors: &mut Errors) {
+    if args.classify.is_none() {
+        return;
+    }
+    let others = [("exclude", "Excluded"), ("ignore", "Ignored")];
+    for (key, outcome) in others {
+        let given = match key {
+            "exclude" => args.exclude.take(),
+            _ => args.ignore.take(),
+        };
+        let Some(given) = given else {
+            continue;
+        };
+        errors.add(
+            syn::spanned::Spanned::span(&given),
+            format!(
+                "`{key}` cannot go with `classify`, which decides every error's outcome: \
+                 return `Outcome::{outcome}` from the classifier for these errors, and leave \
+                 `{key}` out"
+            ),
+        );
+    }
 }

@@ -16,7 +16,9 @@ fn keys() -> Vec<&'static str> {
     let settings = Setting::ALL.into_iter().map(Setting::name);
     std::iter::once("name")
         .chain(settings)
-        .chain(["fallback", "exclude", "ignore", "handle", "crate"])
+        .chain([
+            "fallback", "exclude", "ignore", "classify", "handle", "crate",
+        ])
         .collect()
 }
 
@@ -43,8 +45,10 @@ pub(crate) struct Args {
     /// The settings given, by `Setting::index`.
     pub(crate) settings: [Option<Literal<Value>>; Setting::COUNT],
     pub(crate) fallback: Option<ExprPath>,
-    pub(crate) exclude: Option<ExprPath>,
-    pub(crate) ignore: Option<ExprPath>,
+    /// `exclude`, `ignore` and `classify`: a path or a closure (see [`predicate`]).
+    pub(crate) exclude: Option<Expr>,
+    pub(crate) ignore: Option<Expr>,
+    pub(crate) classify: Option<Expr>,
     pub(crate) handle: Option<Handle>,
     pub(crate) krate: Option<Path>,
 }
@@ -189,8 +193,9 @@ impl Args {
             "fallback" => {
                 function_path(key, value, "get_user_fallback").map(|p| self.fallback = Some(p))
             }
-            "exclude" => function_path(key, value, "is_not_found").map(|p| self.exclude = Some(p)),
-            "ignore" => function_path(key, value, "is_cancelled").map(|p| self.ignore = Some(p)),
+            "exclude" => predicate(key, value, "is_not_found").map(|p| self.exclude = Some(p)),
+            "ignore" => predicate(key, value, "is_cancelled").map(|p| self.ignore = Some(p)),
+            "classify" => predicate(key, value, "classify_error").map(|p| self.classify = Some(p)),
             "handle" => handle(value).map(|h| self.handle = Some(h)),
             "crate" => string(key, &value, "\"circuit_core\"").and_then(|lit| {
                 let path = lit.parse::<Path>().map_err(|_| {
@@ -427,6 +432,33 @@ fn function_path(key: &str, value: Expr, example: &str) -> syn::Result<ExprPath>
         other => Err(syn::Error::new(
             other.span(),
             format!("`{key}` takes the path of a function: write for example `{key} = {example}`"),
+        )),
+    }
+}
+
+/// A predicate or classifier: the path of a function, or a closure (which rustc's own help
+/// proposes when a function's signature does not fit). Either is passed as it is to a runtime
+/// function that names the argument's type, so a closure's argument needs no annotation.
+fn predicate(key: &str, value: Expr, example: &str) -> syn::Result<Expr> {
+    match value {
+        Expr::Closure(closure) if closure.attrs.is_empty() => Ok(Expr::Closure(closure)),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "`{key}` takes the path of a function or a closure, not a string: write \
+                 `{key} = {}`",
+                lit.value()
+            ),
+        )),
+        Expr::Path(path) if path.attrs.is_empty() => Ok(Expr::Path(path)),
+        other => Err(syn::Error::new(
+            other.span(),
+            format!(
+                "`{key}` takes the path of a function or a closure: write for example \
+                 `{key} = {example}` or `{key} = |error| ...`"
+            ),
         )),
     }
 }

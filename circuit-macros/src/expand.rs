@@ -136,16 +136,19 @@ pub(crate) fn expand(
         .as_ref()
         .map(|_| fallback_args(function, errors));
 
+    // `Result<T, CircuitError<E>>` written out: the body is typed `Result<T, E>`, so that its
+    // `?`s convert into `E` (see `macro_support/finish.rs`, `Kept`).
+    let kept = kept_error(output);
+    let body_type = kept.as_ref().unwrap_or(output);
     // Tells inference the body's type as if it were still the function's body, so that `?`
     // and `return` in it convert as before.
-    let output_infer = nameable(output);
+    let output_infer = nameable(body_type);
     let fake_return = quote! {
         #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::needless_return)]
         if false {
             return #private::fake_return::<#output_infer>();
         }
     };
-
     // The body as a value: a closure for a sync function, a future for an async one.
     let (is_async, body_stmts): (bool, &[Stmt]) = match shape {
         Shape::Sync => (false, &function.stmts),
@@ -167,42 +170,49 @@ pub(crate) fn expand(
     block.set_span(output_span);
     let body = quote!(#opener #block);
 
-    let exclude = match &args.exclude {
-        Some(path) => path.to_token_stream(),
-        None => quote!(#private::no_exclusion),
-    };
     let breaker_expr = breaker.expr();
-    let await_ = is_async.then(|| quote!(.await));
+    // On the return type too: an async run function's future repeats its bounds, and rustc
+    // reports an unmet one a second time where it is awaited.
+    let await_ = is_async.then(|| respan(quote!(.await), output_span));
+    let classify = classifier(args, &private, &output_infer);
+    let finish = strategy(
+        &private,
+        &output_infer,
+        kept.is_some(),
+        args.fallback.is_some(),
+    );
     // The return type decides `R` (not the fallback, which is checked against it), and the
     // call sits on the return type: errors about it (not a `Result`, an error without
     // `From<CircuitOpen>`) are reported there.
-    // With `ignore`, the `_ignoring` variants, which report through a permit; without it,
-    // those that go through `call_with` as before.
-    let ignoring = args.ignore.is_some();
-    let (name, inferred) = match (is_async, &args.fallback, ignoring) {
-        (false, None, false) => ("run", quote!()),
-        (true, None, false) => ("run_async", quote!()),
-        (false, Some(_), false) => ("run_or_fallback", quote!(, _, _)),
-        (true, Some(_), false) => ("run_async_or_fallback", quote!(, _, _, _)),
-        (false, None, true) => ("run_ignoring", quote!()),
-        (true, None, true) => ("run_async_ignoring", quote!()),
-        (false, Some(_), true) => ("run_ignoring_or_fallback", quote!(, _, _)),
-        (true, Some(_), true) => ("run_async_ignoring_or_fallback", quote!(, _, _, _)),
+    // The inferred parameters after `R`: `K` (the strategy, see `strategy`), then with a
+    // fallback `A` (the clones), `F` and `M` (the fallback and its shape) and, async, `N` (what
+    // it returns). A bound rustc cannot meet is reported on the parameter's `_`: those of the
+    // fallback sit on the fallback's path, the others on the return type.
+    let on_output = |tokens: TokenStream| respan(tokens, output_span);
+    let (name, inferred) = match (is_async, &args.fallback) {
+        (false, None) => ("run", on_output(quote!(, _))),
+        (true, None) => ("run_async", on_output(quote!(, _))),
+        (is_async, Some(fallback)) => {
+            let on_fallback = respan(quote!(, _, _), fallback.span());
+            let head = on_output(quote!(, _, _));
+            let tail = is_async.then(|| on_output(quote!(, _)));
+            let name = if is_async {
+                "run_async_or_fallback"
+            } else {
+                "run_or_fallback"
+            };
+            (name, quote!(#head #on_fallback #tail))
+        }
     };
     let name = timed(name, args, is_async, errors);
     let name = Ident::new(&name, Span::call_site());
     let run = respan(quote!(#private::#name), output_span);
-    // `exclude`, then `ignore` when given.
-    let classify = match &args.ignore {
-        Some(ignore) => quote!(#exclude, #ignore),
-        None => exclude,
-    };
     let arguments = match (&args.fallback, clones) {
         // The clones come first: the body takes the originals.
         (Some(fallback), Some(clones)) => {
-            quote!(#breaker_expr, (#(#clones,)*), #body, #classify, #fallback)
+            quote!(#breaker_expr, (#(#clones,)*), #body, #classify, #finish, #fallback)
         }
-        _ => quote!(#breaker_expr, #body, #classify),
+        _ => quote!(#breaker_expr, #body, #classify, #finish),
     };
     let mut arguments = Group::new(Delimiter::Parenthesis, arguments);
     arguments.set_span(output_span);
@@ -253,4 +263,113 @@ fn timed(name: &str, args: &Args, is_async: bool, errors: &mut Errors) -> String
         return name.to_owned();
     }
     name.replacen("run_async", "run_async_timed", 1)
+}
+
+/// The one classifier of the body's errors: `classify` as given, or `exclude` and `ignore`
+/// made into one, or "every error is a failure". `R` is named so that a closure's argument
+/// type is inferred.
+fn classifier(args: &Args, private: &TokenStream, body_type: &Type) -> TokenStream {
+    if let Some(classify) = &args.classify {
+        // On the key's value: a classifier returning something else than an `Outcome` is
+        // reported there.
+        return on_predicate(
+            quote!(#private::classifying::<#body_type>),
+            classify,
+            classify,
+        );
+    }
+    match (&args.exclude, &args.ignore) {
+        (None, None) => quote!(#private::every_error_fails),
+        // The call sits on the predicate, so that rustc reports a predicate of the wrong type
+        // once, there, and not a second time on the attribute.
+        (Some(exclude), None) => {
+            on_predicate(quote!(#private::excluding::<#body_type>), exclude, exclude)
+        }
+        (exclude, Some(ignore)) => {
+            let exclude = match exclude {
+                Some(exclude) => exclude.to_token_stream(),
+                None => quote!(#private::no_exclusion),
+            };
+            on_predicate(
+                quote!(#private::ignoring::<#body_type>),
+                quote!(#exclude, #ignore),
+                ignore,
+            )
+        }
+    }
+}
+
+/// `function(arguments)`, the call and its parentheses on `at` (a predicate the user wrote):
+/// rustc reports a predicate of the wrong type once, there, and not a second time on the
+/// attribute, as it does on a call that is partly the attribute's.
+fn on_predicate(function: TokenStream, arguments: impl ToTokens, at: &syn::Expr) -> TokenStream {
+    let span = at.span();
+    let function = respan(function, span);
+    let mut call = Group::new(Delimiter::Parenthesis, arguments.into_token_stream());
+    call.set_span(span);
+    quote!(#function #call)
+}
+
+/// How the function's result is made (`macro_support/finish.rs`): `Kept` for a declared
+/// `CircuitError`; `Flat` with a fallback, which never converts a rejection; and otherwise
+/// whichever of `Flat` and `Foreign` method resolution finds for the error type, so that an
+/// error type without `From<CircuitOpen>` is refused with a message about it. The probe is on
+/// the attribute's own span, not the user's: it is not their code to lint.
+fn strategy(private: &TokenStream, body_type: &Type, kept: bool, fallback: bool) -> TokenStream {
+    if kept {
+        return quote!(#private::Kept);
+    }
+    if fallback {
+        return quote!(#private::Flat::<#body_type>::NEW);
+    }
+    let probe = quote! {
+        use #private::{NotViaFrom as _, ViaFrom as _};
+        (&#private::Probe::<#body_type>::NEW).finish()
+    };
+    // The block on the return type, where a refused error type is reported; its insides stay
+    // the attribute's.
+    let mut block = Group::new(Delimiter::Brace, probe);
+    block.set_span(body_type.span());
+    block.into_token_stream()
+}
+
+/// For a return type written `Result<T, CircuitError<E>>` (any path to either, under those
+/// names), the body's type `Result<T, E>`.
+fn kept_error(output: &Type) -> Option<Type> {
+    let Type::Path(path) = output else {
+        return None;
+    };
+    if path.qself.is_some() {
+        return None;
+    }
+    let mut body = path.clone();
+    let result = body.path.segments.last_mut()?;
+    if result.ident != "Result" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &mut result.arguments else {
+        return None;
+    };
+    if args.args.len() != 2 {
+        return None;
+    }
+    let syn::GenericArgument::Type(Type::Path(error)) = &mut args.args[1] else {
+        return None;
+    };
+    if error.qself.is_some() {
+        return None;
+    }
+    let last = error.path.segments.last()?;
+    if last.ident != "CircuitError" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(inner) = &last.arguments else {
+        return None;
+    };
+    let [syn::GenericArgument::Type(inner)] = inner.args.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let inner = inner.clone();
+    args.args[1] = syn::GenericArgument::Type(inner);
+    Some(Type::Path(body))
 }

@@ -23,10 +23,11 @@ impl CircuitBreaker {
         self.call_with(f, |_| true)
     }
 
-    /// Like [`call`](Self::call), but an error counts as `classify` says: a `bool` (`true`, a
-    /// failure; `false`, a successful round trip: the service answered, a constraint
-    /// violation, a 404) or any [`Outcome`] (ignored, or "open for" a `Retry-After`). Errors
-    /// are returned unchanged whatever they count as. Should `classify` panic, the call counts
+    /// Like [`call`](Self::call), but an error counts as `classify` says: a `bool` (`true`, **a
+    /// failure**; `false`, a successful round trip: the service answered, a constraint
+    /// violation, a 404; note that the attribute's `exclude` answers the opposite question) or
+    /// any [`Outcome`] (excluded, ignored, or "open for" a `Retry-After`). Errors are returned
+    /// unchanged whatever they count as. Should `classify` panic, the call counts
     /// as a failure and the panic goes on unwinding.
     ///
     /// ```

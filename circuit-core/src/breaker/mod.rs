@@ -6,7 +6,8 @@
 //! ([`observe`]); the
 //! permits that carry a call's outcome back ([`permit`]), the call wrappers ([`call`]), the
 //! totals kept without a shared write ([`totals`]), interned names ([`name`]), the states users
-//! see ([`state`]) and what a rejected or failed call returns ([`error`]).
+//! see ([`state`]), what a rejected or failed call returns ([`error`]) and why a fallback runs
+//! ([`fallback`]).
 //!
 //! This file holds the breaker itself and its construction.
 
@@ -16,6 +17,7 @@ mod backoff;
 mod call;
 mod deadline;
 pub(crate) mod error;
+pub(crate) mod fallback;
 mod max_wait;
 pub(crate) mod name;
 mod observe;

@@ -68,6 +68,7 @@ impl CircuitBreaker {
             slow: self.totals.get(Total::Slow),
             timeouts: self.totals.get(Total::Timeouts),
             abandoned: self.totals.get(Total::Abandoned),
+            excluded: self.totals.get(Total::Excluded),
         }
     }
 

@@ -23,7 +23,7 @@ use std::time::Duration;
 ///     || Err(429),
 ///     |status| match status {
 ///         429 | 503 => Outcome::OpenFor(Duration::from_secs(30)),
-///         404 => Outcome::Success, // the service answered
+///         404 => Outcome::Excluded, // the service answered: not its failure
 ///         _ => Outcome::Failure,
 ///     },
 /// );
@@ -37,6 +37,11 @@ pub enum Outcome {
     /// The service answered: clears the consecutive failures, counts toward closing a
     /// half-open breaker.
     Success,
+    /// An error that is not the service's failure (a 404, a constraint violation: the service
+    /// answered): counted as a success in every way, and also in
+    /// [`Snapshot::excluded`](crate::Snapshot::excluded), so that metrics can tell these
+    /// errors from plain successes. What the attribute's `exclude` key reports.
+    Excluded,
     /// The service is failing: counts toward opening the breaker.
     Failure,
     /// Says nothing about the service (a call the client itself gave up on, a request refused
@@ -55,7 +60,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Whether the outcome counts as a failure (`Failure` or `OpenFor`).
+    /// Whether the outcome counts as a failure (`Failure` or `OpenFor`): the outcomes after
+    /// which the attribute's fallback runs.
     pub fn is_failure(&self) -> bool {
         matches!(self, Outcome::Failure | Outcome::OpenFor(_))
     }

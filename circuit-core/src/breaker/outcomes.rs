@@ -52,6 +52,18 @@ impl CircuitBreaker {
         }
     }
 
+    /// An error that is not the service's failure: a success, and counted as excluded where
+    /// the success was counted (not while Disabled).
+    pub(crate) fn on_excluded(&self, admitted: Word, started: Started) {
+        self.on_success(admitted, started);
+        if matches!(
+            admitted.tag(),
+            State::Closed | State::HalfOpen | State::Open
+        ) {
+            self.totals.add(Total::Excluded);
+        }
+    }
+
     #[cold]
     fn clear_failures(&self, admitted: Word) {
         let _ = self.update(|w| {

@@ -11,8 +11,8 @@ use std::time::Duration;
 /// Permission from [`CircuitBreaker::try_acquire`] to run one call.
 ///
 /// Report the outcome with [`success`](Self::success), [`failure`](Self::failure),
-/// [`ignore`](Self::ignore), [`open_for`](Self::open_for), or any [`Outcome`] through
-/// [`report`](Self::report). Dropped
+/// [`exclude`](Self::exclude), [`ignore`](Self::ignore), [`open_for`](Self::open_for), or any
+/// [`Outcome`] through [`report`](Self::report). Dropped
 /// without a report (the call was cancelled), it counts as nothing and gives back its
 /// half-open trial slot, so no slot is ever leaked.
 #[must_use = "report the call's outcome with `success()`, `failure()` or `ignore()`"]
@@ -58,6 +58,14 @@ impl<'a> Permit<'a> {
         this.breaker.on_success(this.admitted, this.started);
     }
 
+    /// The call returned an error that is not the service's failure (a 404: the service
+    /// answered): a success, also counted in [`Snapshot::excluded`](crate::Snapshot::excluded).
+    /// See [`Outcome::Excluded`].
+    pub fn exclude(self) {
+        let this = ManuallyDrop::new(self);
+        this.breaker.on_excluded(this.admitted, this.started);
+    }
+
     /// The call failed in a way that counts against the service.
     pub fn failure(self) {
         let this = ManuallyDrop::new(self);
@@ -82,12 +90,13 @@ impl<'a> Permit<'a> {
         this.breaker.on_open_for(this.admitted, at_least);
     }
 
-    /// Reports `outcome`: [`success`](Self::success), [`failure`](Self::failure),
-    /// [`ignore`](Self::ignore) or [`open_for`](Self::open_for).
+    /// Reports `outcome`: [`success`](Self::success), [`exclude`](Self::exclude),
+    /// [`failure`](Self::failure), [`ignore`](Self::ignore) or [`open_for`](Self::open_for).
     #[inline]
     pub fn report(self, outcome: Outcome) {
         match outcome {
             Outcome::Success => self.success(),
+            Outcome::Excluded => self.exclude(),
             Outcome::Failure => self.failure(),
             Outcome::Ignored => self.ignore(),
             Outcome::OpenFor(at_least) => self.open_for(at_least),

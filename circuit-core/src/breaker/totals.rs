@@ -39,10 +39,12 @@ pub(crate) enum Total {
     /// Async calls dropped by their caller before they finished; those that had waited at
     /// least `abandoned_call_duration` are counted in `Failures` too.
     Abandoned = 8,
+    /// Errors reported as excluded (the service answered): counted in `Successes` too.
+    Excluded = 9,
 }
 
 /// How many totals a stripe holds: 16 counters of 8 bytes fill its 128 bytes exactly, so
-/// there is room for 7 more before a stripe grows.
+/// there is room for 6 more (the highest used is `Excluded`, 9) before a stripe grows.
 const TOTALS: usize = 16;
 
 // A stripe is alone on its 128 bytes: more totals would make it span two such blocks.
@@ -275,6 +277,7 @@ impl std::fmt::Debug for Totals {
             .field("slow", &self.get(Total::Slow))
             .field("timeouts", &self.get(Total::Timeouts))
             .field("abandoned", &self.get(Total::Abandoned))
+            .field("excluded", &self.get(Total::Excluded))
             .finish()
     }
 }

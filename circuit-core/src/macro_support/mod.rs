@@ -6,22 +6,24 @@
 //! gets the function's shape wrong reads one sentence about the attribute, spanned on their
 //! own code, instead of a mismatch inside generated code.
 
-use crate::breaker::error::{CircuitError, CircuitOpen};
-use crate::{registry, CircuitBreaker};
-use std::future::{Future, Ready};
+use crate::breaker::error::CircuitError;
+use crate::{registry, CircuitBreaker, Outcome};
+use std::future::Future;
 use std::sync::Arc;
 
 use crate::registry::declarations::Declaration;
 
-mod ignoring;
+mod classify;
+mod fallback;
+mod finish;
 mod timed;
-pub use ignoring::{
-    run_async_ignoring, run_async_ignoring_or_fallback, run_ignoring, run_ignoring_or_fallback,
+pub use classify::{classifying, every_error_fails, excluding, ignoring, no_exclusion};
+pub use fallback::{Apply, Deferred, Direct, IntoFallback, Plain, SameAs, Told};
+pub use finish::{
+    Finish, Flat, Foreign, FromTimedOut, HoldsRejection, Kept, NotViaFrom, Probe, Reject,
+    RejectTimeout, ViaFrom,
 };
-pub use timed::{
-    run_async_timed, run_async_timed_ignoring, run_async_timed_ignoring_or_fallback,
-    run_async_timed_or_fallback, FromTimedOut, TimeoutNeedsTokio,
-};
+pub use timed::{run_async_timed, run_async_timed_or_fallback, TimeoutNeedsTokio};
 // The values of the trip-policy keys, as the declarations write them.
 pub use crate::config::{Growth, SlidingWindow};
 
@@ -32,7 +34,7 @@ pub fn resolve(declaration: &Declaration) -> Arc<CircuitBreaker> {
     registry().get_or_create(declaration.name, declaration.config())
 }
 
-/// The return type of an annotated function: a `Result` whose error can hold a rejection.
+/// The return type of an annotated function's body: a `Result`.
 #[diagnostic::on_unimplemented(
     message = "a `#[circuit_breaker]` function must return `Result<T, E>`, not `{Self}`",
     label = "write `Result<{Self}, E>` here, with an error type `E` that implements `From<circuit_core::CircuitOpen>`"
@@ -44,8 +46,6 @@ pub trait CircuitResult: Sized {
     type Error;
     /// Itself, as a `Result`.
     fn into_result(self) -> Result<Self::Value, Self::Error>;
-    /// Back from a `Result`.
-    fn from_result(result: Result<Self::Value, Self::Error>) -> Self;
 }
 
 impl<T, E> CircuitResult for Result<T, E> {
@@ -53,97 +53,6 @@ impl<T, E> CircuitResult for Result<T, E> {
     type Error = E;
     #[inline(always)]
     fn into_result(self) -> Self {
-        self
-    }
-    #[inline(always)]
-    fn from_result(result: Self) -> Self {
-        result
-    }
-}
-
-/// An error type that can stand for a rejected call.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot hold the rejection of a `#[circuit_breaker]` call",
-    label = "implement `From<circuit_core::CircuitOpen>` for `{Self}`"
-)]
-pub trait FromOpen {
-    /// `E::from(open)`.
-    fn from_open(open: CircuitOpen) -> Self;
-}
-
-impl<E: From<CircuitOpen>> FromOpen for E {
-    #[inline]
-    fn from_open(open: CircuitOpen) -> Self {
-        E::from(open)
-    }
-}
-
-/// The `exclude` of an attribute without one: every error counts.
-#[inline(always)]
-pub fn no_exclusion<E>(_: &E) -> bool {
-    false
-}
-
-/// A fallback applied to the clones of the function's arguments, as one tuple: the expansion
-/// binds no names of its own, so no user item can collide with them.
-#[diagnostic::on_unimplemented(
-    message = "this fallback cannot be called with the function's arguments `{Args}`",
-    label = "the fallback must take the same arguments as the function, in the same order"
-)]
-pub trait Apply<Args> {
-    /// What the fallback returns.
-    type Output;
-    /// Calls the fallback with the arguments spread out.
-    fn apply(self, args: Args) -> Self::Output;
-}
-
-macro_rules! apply_tuples {
-    ($(($($arg:ident),*))*) => {$(
-        impl<Func, Out, $($arg),*> Apply<($($arg,)*)> for Func
-        where
-            Func: FnOnce($($arg),*) -> Out,
-        {
-            type Output = Out;
-            #[inline(always)]
-            #[allow(non_snake_case)]
-            fn apply(self, ($($arg,)*): ($($arg,)*)) -> Out {
-                self($($arg),*)
-            }
-        }
-    )*};
-}
-
-apply_tuples! {
-    ()
-    (A1)
-    (A1, A2)
-    (A1, A2, A3)
-    (A1, A2, A3, A4)
-    (A1, A2, A3, A4, A5)
-    (A1, A2, A3, A4, A5, A6)
-    (A1, A2, A3, A4, A5, A6, A7)
-    (A1, A2, A3, A4, A5, A6, A7, A8)
-    (A1, A2, A3, A4, A5, A6, A7, A8, A9)
-    (A1, A2, A3, A4, A5, A6, A7, A8, A9, A10)
-    (A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11)
-    (A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11, A12)
-}
-
-/// What the fallback of a sync function returns: the function's own return type. A bound of
-/// its own, rather than `Output = R`, so that the function's body decides `R` and a wrong
-/// fallback is the one reported.
-#[diagnostic::on_unimplemented(
-    message = "this fallback returns `{Self}`, not `{R}` as its function does",
-    label = "the fallback must return the function's return type"
-)]
-pub trait SameAs<R> {
-    /// Itself.
-    fn same(self) -> R;
-}
-
-impl<R> SameAs<R> for R {
-    #[inline(always)]
-    fn same(self) -> R {
         self
     }
 }
@@ -155,153 +64,125 @@ pub fn fake_return<R>() -> R {
     unreachable!("the fake return edge never runs")
 }
 
+// The run functions below take the body (`R`, a `Result`), the classifier of its errors (one
+// `Outcome` per error: the attribute's `exclude`, `ignore` and `classify` keys all come down to
+// one), and `finish`, which makes the function's result (see `finish.rs`).
+
 /// Runs the body of a sync function without a fallback.
 #[inline]
-pub fn run<R>(
+pub fn run<R, K>(
     breaker: &CircuitBreaker,
     body: impl FnOnce() -> R,
-    exclude: impl FnOnce(&R::Error) -> bool,
-) -> R
+    classify: impl FnOnce(&R::Error) -> Outcome,
+    finish: K,
+) -> K::Output
 where
     R: CircuitResult,
-    R::Error: FromOpen,
+    K: Reject<R::Value, R::Error>,
 {
-    match breaker.call_with(|| body().into_result(), |e| !exclude(e)) {
-        Ok(value) => R::from_result(Ok(value)),
-        Err(error) => R::from_result(Err(flatten(error))),
+    match breaker.call_with(|| body().into_result(), classify) {
+        Ok(value) => finish.done(Ok(value)),
+        Err(CircuitError::Inner(error)) => finish.done(Err(error)),
+        Err(CircuitError::Open(open)) => finish.rejected(open),
+        Err(CircuitError::Timeout(_)) => unreachable!("a sync call never times out"),
     }
 }
 
 /// Runs the body of a sync function with a fallback, which gets `args`, the clones of the
-/// arguments taken before the body took the originals.
+/// arguments taken before the body took the originals, and, if it takes one, the reason.
 #[inline]
-pub fn run_or_fallback<R, A, F>(
+pub fn run_or_fallback<R, K, A, F, M>(
     breaker: &CircuitBreaker,
     args: A,
     body: impl FnOnce() -> R,
-    exclude: impl FnOnce(&R::Error) -> bool,
+    classify: impl FnOnce(&R::Error) -> Outcome,
+    finish: K,
     fallback: F,
-) -> R
+) -> K::Output
 where
     R: CircuitResult,
-    F: Apply<A>,
-    F::Output: SameAs<R>,
+    K: Finish<R::Value, R::Error>,
+    F: Apply<A, R::Error, M>,
+    F::Output: SameAs<K::Output>,
 {
-    let mut counted = false;
+    let mut failed = false;
     let result = breaker.call_with(
         || body().into_result(),
         |e| {
-            counted = !exclude(e);
-            counted
+            let outcome = classify(e);
+            failed = outcome.is_failure();
+            outcome
         },
     );
     match result {
-        Ok(value) => R::from_result(Ok(value)),
-        // An excluded error: the service answered; no fallback.
-        Err(CircuitError::Inner(error)) if !counted => R::from_result(Err(error)),
+        Ok(value) => finish.done(Ok(value)),
+        // An excluded or ignored error: the service answered, or nothing is known; no
+        // fallback.
+        Err(CircuitError::Inner(error)) if !failed => finish.done(Err(error)),
         // Rejected, or a counted failure.
-        Err(_) => {
+        Err(why) => {
             breaker.record_fallback();
-            fallback.apply(args).same()
+            fallback.apply(args, why.into()).same()
         }
     }
 }
 
 /// Runs the body of an async function without a fallback.
 #[inline]
-pub async fn run_async<R>(
+pub async fn run_async<R, K>(
     breaker: &CircuitBreaker,
     body: impl Future<Output = R>,
-    exclude: impl FnOnce(&R::Error) -> bool,
-) -> R
+    classify: impl FnOnce(&R::Error) -> Outcome,
+    finish: K,
+) -> K::Output
 where
     R: CircuitResult,
-    R::Error: FromOpen,
+    K: Reject<R::Value, R::Error>,
 {
     let body = async move { body.await.into_result() };
-    // Untimed: without the `timeout` key, `R::Error` need not hold a `CallTimedOut`.
-    match breaker.call_async_untimed(body, |e| !exclude(e)).await {
-        Ok(value) => R::from_result(Ok(value)),
-        Err(error) => R::from_result(Err(flatten(error))),
+    // Untimed: without the `timeout` key the error type need not hold a `CallTimedOut`, and a
+    // `timeout` from the environment or a file does not reach this function.
+    match breaker.call_async_untimed(body, classify).await {
+        Ok(value) => finish.done(Ok(value)),
+        Err(CircuitError::Inner(error)) => finish.done(Err(error)),
+        Err(CircuitError::Open(open)) => finish.rejected(open),
+        Err(CircuitError::Timeout(_)) => unreachable!("an untimed call timed out"),
     }
 }
 
 /// Runs the body of an async function with a fallback, sync or async.
 #[inline]
-pub async fn run_async_or_fallback<R, A, F, M>(
+pub async fn run_async_or_fallback<R, K, A, F, M, N>(
     breaker: &CircuitBreaker,
     args: A,
     body: impl Future<Output = R>,
-    exclude: impl FnOnce(&R::Error) -> bool,
+    classify: impl FnOnce(&R::Error) -> Outcome,
+    finish: K,
     fallback: F,
-) -> R
+) -> K::Output
 where
     R: CircuitResult,
-    F: Apply<A>,
-    F::Output: IntoFallback<R, M>,
+    K: Finish<R::Value, R::Error>,
+    F: Apply<A, R::Error, M>,
+    F::Output: IntoFallback<K::Output, N>,
 {
-    let mut counted = false;
+    let mut failed = false;
     let body = async move { body.await.into_result() };
     let result = breaker
         .call_async_untimed(body, |e| {
-            counted = !exclude(e);
-            counted
+            let outcome = classify(e);
+            failed = outcome.is_failure();
+            outcome
         })
         .await;
     match result {
-        Ok(value) => R::from_result(Ok(value)),
-        // An excluded error: the service answered; no fallback.
-        Err(CircuitError::Inner(error)) if !counted => R::from_result(Err(error)),
+        Ok(value) => finish.done(Ok(value)),
+        // An excluded or ignored error: no fallback.
+        Err(CircuitError::Inner(error)) if !failed => finish.done(Err(error)),
         // Rejected, or a counted failure.
-        Err(_) => {
+        Err(why) => {
             breaker.record_fallback();
-            fallback.apply(args).into_fallback().await
+            fallback.apply(args, why.into()).into_fallback().await
         }
-    }
-}
-
-fn flatten<E: FromOpen>(error: CircuitError<E>) -> E {
-    match error {
-        CircuitError::Inner(e) => e,
-        CircuitError::Open(open) => E::from_open(open),
-        // Only `call_async_with` times out, and only the `timed` variants call it.
-        CircuitError::Timeout(_) => unreachable!("an untimed call timed out"),
-    }
-}
-
-/// Marks a fallback that returns the function's `Result` directly.
-#[derive(Debug)]
-pub enum Direct {}
-
-/// Marks a fallback that returns a future of the function's `Result`.
-#[derive(Debug)]
-pub enum Deferred {}
-
-/// What the fallback of an async function may return: the function's `Result`, or a future of
-/// it (an `async fn` fallback). `M` tells the two apart without overlapping impls.
-#[diagnostic::on_unimplemented(
-    message = "this fallback returns `{Self}`, not the `Result` its function returns",
-    label = "the fallback must return the function's return type (or, for an async function, a future of it)"
-)]
-pub trait IntoFallback<R, M> {
-    /// The future the caller awaits.
-    type Future: Future<Output = R>;
-    /// Wraps or passes through the fallback's value.
-    fn into_fallback(self) -> Self::Future;
-}
-
-impl<T, E> IntoFallback<Result<T, E>, Direct> for Result<T, E> {
-    type Future = Ready<Result<T, E>>;
-    #[inline]
-    fn into_fallback(self) -> Self::Future {
-        std::future::ready(self)
-    }
-}
-
-impl<F: Future> IntoFallback<F::Output, Deferred> for F {
-    type Future = F;
-    #[inline]
-    fn into_fallback(self) -> F {
-        self
     }
 }

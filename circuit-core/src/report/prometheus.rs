@@ -24,7 +24,7 @@
 //! | `circuit_breaker_state` | gauge | `name` | 0 closed, 1 half-open, 2 open |
 //! | `circuit_breaker_in_state` | gauge | `name`, `state` | 1 for the current state, 0 for the other four |
 //! | `circuit_breaker_failures_total` | counter | `name` | failed calls (panics included) |
-//! | `circuit_breaker_calls_total` | counter | `name`, `result` | calls by `result`: `success`, `failure`, `fallback`, `rejected`, `ignored`, `slow`, `would_reject`, `timeout`, `abandoned` |
+//! | `circuit_breaker_calls_total` | counter | `name`, `result` | calls by `result`: `success`, `failure`, `fallback`, `rejected`, `ignored`, `slow`, `would_reject`, `timeout`, `abandoned`, `excluded` |
 //! | `circuit_breaker_failure_rate` | gauge | `name` | failed / calls over the sliding window, 0 to 1 |
 //! | `circuit_breaker_slow_call_rate` | gauge | `name` | slow / calls over the sliding window, 0 to 1 |
 //!
@@ -34,8 +34,10 @@
 //! fires for both kinds of rejection. `circuit_breaker_in_state` tells the five states apart
 //! (`state` is `closed`, `open`, `half_open`, `forced_open` or `disabled`).
 //!
-//! A `fallback` call was first a `failure` or `rejected` one, and a `slow` call a `success` or
-//! a `failure` one, so the `result`s overlap: sum `success`, `failure`, `rejected` and
+//! A `fallback` call was first a `failure` or `rejected` one, a `slow` call a `success` or
+//! a `failure` one, and an `excluded` call (an error the service answered with, reported as
+//! [`Outcome::Excluded`](crate::Outcome::Excluded): the attribute's `exclude`) a `success`
+//! one, so the `result`s overlap: sum `success`, `failure`, `rejected` and
 //! `ignored` for the calls made. A Disabled breaker counts nothing. `would_reject` counts the
 //! calls a metrics-only breaker let through that it would have rejected; they also count as
 //! `success` or `failure` by how they went. A `timeout` call (cancelled after `timeout`) is
@@ -196,7 +198,7 @@ where
 /// Which of a breaker's rates a gauge shows.
 type RateOf = fn(&Rates) -> Option<f64>;
 
-fn results(s: &Snapshot) -> [(&'static str, u64); 9] {
+fn results(s: &Snapshot) -> [(&'static str, u64); 10] {
     [
         ("success", s.successes),
         ("failure", s.failures),
@@ -207,5 +209,6 @@ fn results(s: &Snapshot) -> [(&'static str, u64); 9] {
         ("would_reject", s.would_reject),
         ("timeout", s.timeouts),
         ("abandoned", s.abandoned),
+        ("excluded", s.excluded),
     ]
 }

@@ -19,7 +19,7 @@ pub struct Snapshot {
     /// When the last counted failure happened: to the scheduler tick (a few milliseconds) on
     /// the system clock, exact on a custom clock.
     pub last_failure: Option<SystemTime>,
-    /// Calls that succeeded, excluded errors included.
+    /// Calls that succeeded, excluded errors included (see `excluded`).
     pub successes: u64,
     /// Calls that failed (panics, timeouts and abandoned calls that count as failures
     /// included).
@@ -45,4 +45,7 @@ pub struct Snapshot {
     /// `abandoned_call_duration` are also counted in `failures`; the others count nowhere
     /// else.
     pub abandoned: u64,
+    /// Calls that returned an error reported as excluded ([`Outcome::Excluded`](crate::Outcome),
+    /// the attribute's `exclude`): the service answered. Each is also counted in `successes`.
+    pub excluded: u64,
 }

@@ -114,9 +114,10 @@ impl HeldPermit {
             Outcome::Success => self.success(),
             Outcome::Failure => self.failure(),
             Outcome::Ignored => self.ignore(),
-            Outcome::OpenFor(at_least) => {
+            // The rarer outcomes, through the permit's own `report`.
+            Outcome::Excluded | Outcome::OpenFor(_) => {
                 let (permit, keep) = self.into_parts();
-                permit.open_for(at_least);
+                permit.report(outcome);
                 drop(keep);
             }
         }

@@ -1,0 +1,17 @@
+use circuit_core::{circuit_breaker, CircuitOpen};
+
+#[derive(Debug)]
+struct AppError;
+
+impl From<CircuitOpen> for AppError {
+    fn from(_: CircuitOpen) -> Self {
+        AppError
+    }
+}
+
+#[circuit_breaker(exclude = |code: &u16| *code == 404)]
+fn get_user(id: u64) -> Result<u64, AppError> {
+    Ok(id)
+}
+
+fn main() {}

@@ -170,3 +170,67 @@ async fn an_abandoned_call_of_a_function_with_ignore_counts_too() {
     let s = breaker.snapshot();
     assert_eq!((s.abandoned, s.failures), (1, 1));
 }
+
+fn told_fallback(
+    _: Duration,
+    why: circuit_core::FallbackReason<UpstreamError>,
+) -> Result<u32, UpstreamError> {
+    match why {
+        circuit_core::FallbackReason::TimedOut(t) => Ok(t.timeout().as_millis() as u32),
+        circuit_core::FallbackReason::Rejected(_) => Ok(7),
+        _ => Ok(9),
+    }
+}
+
+#[circuit_breaker(
+    name = "attribute-timeout-reason",
+    timeout = "300ms",
+    failure_threshold = 1,
+    fallback = told_fallback
+)]
+async fn fetch_told(answers_after: Duration) -> Result<u32, UpstreamError> {
+    sleep(answers_after).await;
+    Ok(1)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_fallback_is_told_the_call_timed_out() {
+    assert_eq!(
+        fetch_told(ms(1000)).await,
+        Ok(300),
+        "timed out after 300 ms"
+    );
+    assert_eq!(
+        fetch_told(ms(10)).await,
+        Ok(7),
+        "then rejected: the breaker opened"
+    );
+}
+
+/// An error type of another crate, without `From<CircuitOpen>` or `From<CallTimedOut>`.
+#[derive(Debug, PartialEq)]
+struct ForeignError;
+
+#[circuit_breaker(
+    name = "attribute-timeout-kept",
+    timeout = "200ms",
+    failure_threshold = 1
+)]
+async fn fetch_kept(
+    answers_after: Duration,
+) -> Result<u32, circuit_core::CircuitError<ForeignError>> {
+    sleep(answers_after).await;
+    Ok(1)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_function_returning_circuit_error_gets_the_timeout_as_its_variant() {
+    match fetch_kept(ms(1000)).await {
+        Err(circuit_core::CircuitError::Timeout(t)) => assert_eq!(t.timeout(), ms(200)),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert!(matches!(
+        fetch_kept(ms(10)).await,
+        Err(circuit_core::CircuitError::Open(_))
+    ));
+}

@@ -16,6 +16,8 @@ mod backoff;
 mod call;
 mod deadline;
 pub(crate) mod error;
+#[cfg(feature = "redis")]
+mod fleet; // what the fleet's task does to a local breaker (feature `redis`)
 mod max_wait;
 pub(crate) mod name;
 mod observe;

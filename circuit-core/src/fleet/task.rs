@@ -87,6 +87,7 @@ where
             match self.connect().await {
                 Ok((conn, stream)) => {
                     retry = FIRST_RETRY;
+                    down_logged = false;
                     match self.session(conn, stream).await {
                         Ended::Stopped => return self.disconnected(),
                         Ended::Lost(error) => {

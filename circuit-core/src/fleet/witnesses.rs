@@ -89,7 +89,8 @@ impl Witnesses {
         self.len = len;
     }
 
-    pub(crate) fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn count(&self) -> usize {
         self.len
     }
 }
@@ -114,9 +115,9 @@ mod tests {
         assert_eq!(w.live("db", now + 5 * S), (0, Duration::ZERO));
         w.closed("db", "b");
         assert_eq!(w.live("db", now), (1, 3 * S));
-        assert_eq!(w.len(), 2);
+        assert_eq!(w.count(), 2);
         w.closed("db", "nobody");
-        assert_eq!(w.len(), 2);
+        assert_eq!(w.count(), 2);
     }
 
     #[test]
@@ -127,10 +128,10 @@ mod tests {
         w.opened("db", "b", now + 3 * S);
         w.opened("cache", "a", now + S);
         w.sweep(now + 2 * S);
-        assert_eq!(w.len(), 1);
+        assert_eq!(w.count(), 1);
         assert_eq!(w.breakers(), ["db"]);
         w.clear();
-        assert_eq!((w.len(), w.breakers().len()), (0, 0));
+        assert_eq!((w.count(), w.breakers().len()), (0, 0));
     }
 
     #[test]

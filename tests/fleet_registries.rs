@@ -322,3 +322,29 @@ async fn messages_it_cannot_read_are_ignored_and_counted() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_that_never_answers_leaves_every_breaker_working_alone() {
+    // A partition, as the task meets it: connections accepted, nothing ever answered.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("redis://{}/", silent.local_addr().unwrap());
+    let registry = Arc::new(Registry::new());
+    let breaker = registry.get_or_create(NAME, config(Duration::from_secs(30)));
+    let fleet = Fleet::builder(url, "fleet-test")
+        .instance("alone")
+        .timeout(Duration::from_millis(200))
+        .attach(registry.clone())
+        .unwrap();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(1) {
+        assert!(breaker.call(|| Ok::<_, ()>(())).is_ok());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(!fleet.is_connected());
+    trip(&breaker);
+    assert!(matches!(
+        breaker.call(|| Ok::<_, ()>(())),
+        Err(CircuitError::Open(_))
+    ));
+    drop(silent);
+}

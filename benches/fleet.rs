@@ -124,7 +124,9 @@ fn call_path(label: &str, breaker: &CircuitBreaker) {
         let _ = black_box(breaker.call(|| Ok::<_, ()>(black_box(1))));
     });
     breaker.reset();
-    println!("call path, {label}: closed success {success:.1} ns, open rejection {rejection:.1} ns");
+    println!(
+        "call path, {label}: closed success {success:.1} ns, open rejection {rejection:.1} ns"
+    );
 }
 
 async fn call_cost(redis: &Redis) {

@@ -146,12 +146,16 @@ fn parent(url: &str) {
         }
     };
     wait("every instance connects to Redis", &|| {
-        INSTANCES.iter().all(|id| seen(id, "connected to the fleet"))
+        INSTANCES
+            .iter()
+            .all(|id| seen(id, "connected to the fleet"))
     });
 
     println!("\nThe dependency fails for a and b: they trip on their own; c has no failure.");
     *dependency.down_for.lock().unwrap() = vec!["a".into(), "b".into()];
-    wait("c opens from the fleet", &|| seen("c", "-> Open by the fleet"));
+    wait("c opens from the fleet", &|| {
+        seen("c", "-> Open by the fleet")
+    });
     let tripped = |l: &str| l.contains("Closed -> Open after");
     let second_witness = when("a", &tripped)
         .unwrap_or(0)
@@ -208,9 +212,7 @@ impl Drop for Children {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn instance(url: &str, id: &str, dependency: &str) {
     let registry = Arc::new(Registry::new());
-    registry.on_state_change(|t| {
-        println!("{} {:?} -> {:?} {}", micros(), t.from, t.to, t.reason)
-    });
+    registry.on_state_change(|t| println!("{} {:?} -> {:?} {}", micros(), t.from, t.to, t.reason));
     let config = Config::builder()
         .failure_threshold(3)
         .success_threshold(1)

@@ -41,7 +41,9 @@ fn one_instance_trips_and_the_others_open_once_the_quorum_is_reached() {
 
     // The dependency fails for a alone: a opens, the others see one witness and stay Closed.
     dependency.down_for(&["a"]);
-    wait_for("a opens", Duration::from_secs(5), || open(&fleet[0].state()));
+    wait_for("a opens", Duration::from_secs(5), || {
+        open(&fleet[0].state())
+    });
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(fleet[1].state(), "Closed", "one witness is not a quorum");
     assert_eq!(fleet[2].state(), "Closed");
@@ -150,9 +152,11 @@ fn redis_killed_and_restarted_stops_no_call_and_the_fleet_resynchronises() {
 
     // Redis comes back empty; a sets its Open period again and b opens from it.
     redis.start_again();
-    wait_for("b opens once Redis is back", Duration::from_secs(15), || {
-        open(&fleet[1].state())
-    });
+    wait_for(
+        "b opens once Redis is back",
+        Duration::from_secs(15),
+        || open(&fleet[1].state()),
+    );
     assert!(fleet.iter().all(Process::connected));
     assert_eq!(
         fleet[1].transitions(),

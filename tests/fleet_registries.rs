@@ -93,7 +93,11 @@ async fn one_instance_alone_opens_no_other_but_a_quorum_of_two_opens_them_all() 
     trip(&a.breaker);
     // A negative needs a bound: 300 ms is a hundred times loopback's propagation.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(b.breaker.state(), State::Closed, "one witness is not a quorum");
+    assert_eq!(
+        b.breaker.state(),
+        State::Closed,
+        "one witness is not a quorum"
+    );
     assert_eq!(c.breaker.state(), State::Closed);
 
     trip(&b.breaker);
@@ -112,7 +116,10 @@ async fn one_instance_alone_opens_no_other_but_a_quorum_of_two_opens_them_all() 
         "about the witnesses' period: {left:?}"
     );
     assert!(
-        matches!(c.breaker.call(|| Ok::<_, ()>(())), Err(CircuitError::Open(_))),
+        matches!(
+            c.breaker.call(|| Ok::<_, ()>(())),
+            Err(CircuitError::Open(_))
+        ),
         "and it rejects"
     );
 }
@@ -185,7 +192,10 @@ async fn one_trial_call_reaches_the_service_per_recovery_for_the_whole_fleet() {
         .iter()
         .filter(|i| reasons(i).last() == Some(&(State::Open, State::Closed, Reason::Fleet)))
         .count();
-    assert_eq!(closed_by_fleet, 2, "the two others closed on the winner's word");
+    assert_eq!(
+        closed_by_fleet, 2,
+        "the two others closed on the winner's word"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -283,7 +293,9 @@ async fn orders_reach_every_instance() {
     .await;
     b.fleet.disable(NAME).await.unwrap();
     eventually("both are disabled", Duration::from_secs(2), || {
-        [&a, &b].iter().all(|i| i.breaker.state() == State::Disabled)
+        [&a, &b]
+            .iter()
+            .all(|i| i.breaker.state() == State::Disabled)
     })
     .await;
     assert!(matches!(

@@ -105,7 +105,12 @@ impl Drop for Dependency {
     }
 }
 
-fn serve(stream: TcpStream, calls: &Mutex<Vec<Call>>, behaviour: &Mutex<Behaviour>, stop: &AtomicBool) {
+fn serve(
+    stream: TcpStream,
+    calls: &Mutex<Vec<Call>>,
+    behaviour: &Mutex<Behaviour>,
+    stop: &AtomicBool,
+) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let mut line = String::new();
     let mut reader = BufReader::new(stream);
@@ -170,7 +175,12 @@ pub fn instance_binary() -> PathBuf {
 
 impl Process {
     /// Starts instance `id` with these settings (environment variables of `fleet_instance`).
-    pub fn start(id: &str, redis_url: &str, dependency: &Dependency, settings: &[(&str, &str)]) -> Process {
+    pub fn start(
+        id: &str,
+        redis_url: &str,
+        dependency: &Dependency,
+        settings: &[(&str, &str)],
+    ) -> Process {
         let mut command = Command::new(instance_binary());
         command
             .env("REDIS_URL", redis_url)
@@ -214,7 +224,11 @@ impl Process {
                 let mut f = l.text.splitn(5, ' ');
                 (f.next()? == "transition").then_some(())?;
                 let _ms = f.next()?;
-                Some((f.next()?.to_owned(), f.next()?.to_owned(), f.next()?.to_owned()))
+                Some((
+                    f.next()?.to_owned(),
+                    f.next()?.to_owned(),
+                    f.next()?.to_owned(),
+                ))
             })
             .collect()
     }

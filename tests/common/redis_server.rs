@@ -42,7 +42,14 @@ impl Redis {
         let log = std::fs::File::create(self.log_file()).expect("the server's log file");
         let spawned = Command::new("redis-server")
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
-            .args(["--save", "", "--appendonly", "no", "--protected-mode", "yes"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ])
             .arg("--dir")
             .arg(self.dir.path())
             .stdin(Stdio::null())

@@ -248,7 +248,10 @@ mod tests {
             (b"v1 opened i-1 +5 db", "bad time"),
             (b"v1 opened i-1 5s db", "bad time"),
             (b"v1 opened i-1 99999999999999999999999 db", "bad time"),
-            (b"v1 opened i-1 18446744073709551615 db", "open time out of bounds"),
+            (
+                b"v1 opened i-1 18446744073709551615 db",
+                "open time out of bounds",
+            ),
             (b"v1 opened i-1 0 db", "open time out of bounds"),
             (b"v1 opened i-1 100 d\nb", "bad breaker name"),
             (b"v1 opened i-1 100 \xff\xfe", "not UTF-8"),
@@ -284,10 +287,7 @@ mod tests {
             Event::decode(too_long_id.as_bytes()),
             Err(Refused("bad instance id"))
         );
-        let over_a_year = format!(
-            "v1 opened i-1 {} db",
-            MAX_RECOVERY_TIMEOUT.as_millis() + 1
-        );
+        let over_a_year = format!("v1 opened i-1 {} db", MAX_RECOVERY_TIMEOUT.as_millis() + 1);
         assert_eq!(
             Event::decode(over_a_year.as_bytes()),
             Err(Refused("open time out of bounds"))

@@ -83,7 +83,13 @@ mod tests {
         let mut body = String::new();
         encode(&mut body, &metrics).unwrap();
         assert!(body.contains("circuit_breaker_fleet_connected 1"), "{body}");
-        assert!(body.contains("circuit_breaker_fleet_ignored_total 2"), "{body}");
-        assert!(body.contains("circuit_breaker_fleet_dropped_total 0"), "{body}");
+        assert!(
+            body.contains("circuit_breaker_fleet_ignored_total 2"),
+            "{body}"
+        );
+        assert!(
+            body.contains("circuit_breaker_fleet_dropped_total 0"),
+            "{body}"
+        );
     }
 }

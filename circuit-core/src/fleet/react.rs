@@ -77,7 +77,9 @@ where
                 self.due.remove(name);
                 let was_open = self.own_open.remove(name);
                 if was_open {
-                    pipe.cmd("DEL").arg(self.keys.open(name, &self.instance)).ignore();
+                    pipe.cmd("DEL")
+                        .arg(self.keys.open(name, &self.instance))
+                        .ignore();
                     commands += 1;
                 }
                 let recovered = t.from == State::HalfOpen
@@ -223,7 +225,9 @@ where
         };
         match done {
             Ok(()) => tracing::info!(breaker = name, ?order, "fleet: carried out an order"),
-            Err(unknown) => tracing::debug!(%unknown, ?order, "fleet: an order for another breaker"),
+            Err(unknown) => {
+                tracing::debug!(%unknown, ?order, "fleet: an order for another breaker")
+            }
         }
     }
 
@@ -287,7 +291,10 @@ where
     /// After each (re)connection: withdraw what Redis holds of ours that is no longer true,
     /// set again what is (Redis may have restarted empty, or we opened while cut off), read
     /// everyone else's `open` keys, and act on them.
-    pub(super) async fn resync(&mut self, conn: &mut MultiplexedConnection) -> Result<(), FleetError> {
+    pub(super) async fn resync(
+        &mut self,
+        conn: &mut MultiplexedConnection,
+    ) -> Result<(), FleetError> {
         let mut keys: Vec<String> = Vec::new();
         let mut cursor: u64 = 0;
         loop {

@@ -78,7 +78,8 @@ where
     pub(super) async fn run(mut self) {
         let shared = self.shared.clone();
         let mut retry = FIRST_RETRY;
-        // Whether the last attempt failed: the loss is logged once, not once per attempt.
+        // Whether the loss of Redis was logged: once per loss (or at start), not once per
+        // attempt; a session that ends logs its own loss.
         let mut down_logged = false;
         loop {
             if shared.stopped.load(Ordering::Relaxed) {
@@ -87,7 +88,6 @@ where
             match self.connect().await {
                 Ok((conn, stream)) => {
                     retry = FIRST_RETRY;
-                    down_logged = false;
                     match self.session(conn, stream).await {
                         Ended::Stopped => return self.disconnected(),
                         Ended::Lost(error) => {
@@ -133,7 +133,11 @@ where
 
     /// A connected session: resynchronise, then serve messages, transitions, leases and the
     /// heartbeat until Redis goes away or the fleet stops.
-    async fn session(&mut self, mut conn: MultiplexedConnection, mut stream: PubSubStream) -> Ended {
+    async fn session(
+        &mut self,
+        mut conn: MultiplexedConnection,
+        mut stream: PubSubStream,
+    ) -> Ended {
         // Subscribed first, read the keys second: whatever changes in between arrives as a
         // message, queued in `stream`, and is applied after the keys.
         if let Err(error) = self.resync(&mut conn).await {

@@ -157,7 +157,11 @@ fn redis_killed_and_restarted_stops_no_call_and_the_fleet_resynchronises() {
         Duration::from_secs(15),
         || open(&fleet[1].state()),
     );
-    assert!(fleet.iter().all(Process::connected));
+    // (b may act on the keys before it reports itself connected: the resynchronisation comes
+    // first.)
+    wait_for("both report Redis back", Duration::from_secs(5), || {
+        fleet.iter().all(Process::connected)
+    });
     assert_eq!(
         fleet[1].transitions(),
         [("Closed".into(), "Open".into(), "Fleet".into())]

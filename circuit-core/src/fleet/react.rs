@@ -200,11 +200,7 @@ where
             return;
         };
         match breaker.state() {
-            State::Open => {
-                if breaker.fleet_hold(heard) {
-                    self.schedule(name, heard);
-                }
-            }
+            State::Open if breaker.fleet_hold(heard) => self.schedule(name, heard),
             State::Closed | State::HalfOpen if !self.leases.contains(name) => {
                 let (others, longest) = self.witnesses.live(name, now);
                 let witnesses = others + usize::from(self.own_open.contains(name));

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 # The database tests run a real PostgreSQL server: install it if it is missing (Debian).
 scripts/install-postgres.sh
+# The fleet's tests run a real Redis server: the same, for redis-server.
+scripts/install-redis.sh
 
 # Behaviour, stress, property and memory tests; unit and doc tests.
 cargo test --workspace

@@ -6,14 +6,18 @@ mod common;
 
 use circuit_core::{circuit_breaker, FallbackReason, State};
 use common::{is_not_found, manual_clock, AppError};
+use std::cell::RefCell;
 use std::future::Future;
-use std::sync::Mutex;
 
-/// What a fallback was told, for the tests to read.
-static TOLD: Mutex<Vec<(u32, String)>> = Mutex::new(Vec::new());
+thread_local! {
+    /// What a fallback was told, for the test to read. Per thread: the tests run in parallel,
+    /// each on its own thread, and every fallback here runs on its caller's (async calls are
+    /// polled by hand); one list shared by all let one test take another's entries.
+    static TOLD: RefCell<Vec<(u32, String)>> = const { RefCell::new(Vec::new()) };
+}
 
 fn told() -> Vec<(u32, String)> {
-    std::mem::take(&mut *TOLD.lock().unwrap())
+    TOLD.with(|t| std::mem::take(&mut *t.borrow_mut()))
 }
 
 /// How a reason reads in the assertions.
@@ -32,7 +36,7 @@ fn told_fallback(
     _outcome: Result<u32, AppError>,
     why: FallbackReason<AppError>,
 ) -> Result<u32, AppError> {
-    TOLD.lock().unwrap().push((id, describe(&why)));
+    TOLD.with(|t| t.borrow_mut().push((id, describe(&why))));
     // The failure's own error can be handed back.
     match why {
         FallbackReason::Failed(error) if id == 0 => Err(error),

@@ -7,11 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The machine may be new: install valgrind when it is missing and we can (Debian, as root).
-if ! command -v valgrind >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 \
-  && [ "$(id -u)" -eq 0 ]; then
-  apt-get update -qq && apt-get install -y -qq valgrind >/dev/null
-fi
+# The machine may be new: install valgrind (and the servers) when missing.
+scripts/install-packages.sh
 if ! command -v valgrind >/dev/null 2>&1; then
   echo "valgrind not found: install it (Debian: apt-get install valgrind)" >&2
   exit 1

@@ -59,7 +59,7 @@ impl Redis {
         match spawned {
             Ok(process) => *child = Some(process),
             Err(e) => panic!(
-                "redis-server could not be started: {e} (scripts/install-redis.sh installs it)"
+                "redis-server could not be started: {e} (scripts/install-packages.sh installs it)"
             ),
         }
         drop(child);

@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The database tests run a real PostgreSQL server: install it if it is missing (Debian).
-scripts/install-postgres.sh
+# The database tests run a real PostgreSQL server, the fleet's a real redis-server, and the leak
+# check valgrind: install those missing (Debian, one `apt-get update`).
+scripts/install-packages.sh
 
 # Behaviour, stress, property and memory tests; unit and doc tests.
 cargo test --workspace

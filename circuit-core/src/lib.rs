@@ -116,6 +116,9 @@
 //! - [`clock`]: the [`Clock`](clock::Clock) trait, the system clock and the
 //!   [`ManualClock`](clock::ManualClock) for tests.
 //! - [`fallback_cache`]: [`FallbackCache`] and its defaults.
+//! - `fleet` (feature `redis`): the instances of a service share what their breakers learn
+//!   through Redis (transitions, a quorum, one trial call for the fleet), with no network call
+//!   on any call path.
 //!
 //! # Observing and configuring
 //!
@@ -174,6 +177,9 @@ pub use report::prometheus;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod fleet; // the instances of a service share their breakers' transitions through Redis
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub mod reqwest;

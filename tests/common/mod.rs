@@ -6,7 +6,9 @@
 mod drive;
 #[allow(unused_imports)]
 pub use drive::*;
+pub mod fleet; // fleet instances as separate processes, and the dependency they call
 pub mod postgres; // a real PostgreSQL server in a temp dir, for the database tests
+pub mod redis_server; // a real Redis server in a temp dir, for the fleet's tests
 
 use circuit_core::clock::ManualClock;
 use circuit_core::{CircuitBreaker, CircuitError, Config, Transition};

@@ -24,7 +24,7 @@ impl Postgres {
         let bin = bin_dir().unwrap_or_else(|| {
             panic!(
                 "PostgreSQL is not installed: no initdb on PATH nor in /usr/lib/postgresql/*/bin \
-                 (scripts/install-postgres.sh installs it)"
+                 (scripts/install-packages.sh installs it)"
             )
         });
         let dir = tempfile::Builder::new()

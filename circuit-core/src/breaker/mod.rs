@@ -18,6 +18,8 @@ mod call;
 mod deadline;
 pub(crate) mod error;
 pub(crate) mod fallback;
+#[cfg(feature = "redis")]
+mod fleet; // what the fleet's task does to a local breaker (feature `redis`)
 mod max_wait;
 pub(crate) mod name;
 mod observe;

@@ -85,6 +85,10 @@ pub enum Reason {
     /// [`Outcome::OpenFor`](crate::Outcome::OpenFor) (a `Retry-After`), asking for at least
     /// this long.
     RetryAfter(Duration),
+    /// Moved by the fleet (feature `redis`, `circuit_core::fleet`): to Open because enough
+    /// other instances have it open (the quorum), or to Closed because the fleet's trial call,
+    /// sent by another instance, succeeded.
+    Fleet,
 }
 
 impl fmt::Display for Reason {
@@ -106,6 +110,7 @@ impl fmt::Display for Reason {
             Reason::ForcedOpen => f.write_str("by force_open"),
             Reason::Disabled => f.write_str("by disable"),
             Reason::Reset => f.write_str("by reset"),
+            Reason::Fleet => f.write_str("by the fleet"),
             Reason::RetryAfter(d) => write!(
                 f,
                 "for at least {:.3}s, as the service asked",

@@ -104,6 +104,38 @@ impl<'a> Permit<'a> {
     }
 }
 
+/// A permit without its breaker: what a pending `call_async` keeps (it holds the breaker
+/// already), two words instead of four, so that its future stays small enough to be moved
+/// field by field (see `CallAsync`). Unparked, it counts a cancelled call if dropped.
+pub(crate) struct Parked {
+    admitted: Word,
+    started: Started,
+}
+
+impl<'a> Permit<'a> {
+    /// Parks the permit; [`unpark`](Self::unpark) with the same breaker makes it again. A
+    /// parked permit dropped reports nothing: its holder must unpark it.
+    #[inline(always)]
+    pub(crate) fn park(self) -> Parked {
+        let this = ManuallyDrop::new(self);
+        Parked {
+            admitted: this.admitted,
+            started: this.started,
+        }
+    }
+
+    /// The permit `parked` was, from `breaker`, which must be the one that issued it.
+    #[inline(always)]
+    pub(crate) fn unpark(breaker: &'a CircuitBreaker, parked: Parked) -> Self {
+        Permit {
+            breaker,
+            admitted: parked.admitted,
+            started: parked.started,
+            on_drop: OnDrop::Cancel,
+        }
+    }
+}
+
 /// [`Permit::abandon`]'s `waited_since` for a call not timed (no `abandoned_call_duration`
 /// when it first waited).
 pub(crate) const NOT_TIMED: u64 = u64::MAX;

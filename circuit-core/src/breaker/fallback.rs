@@ -1,6 +1,7 @@
 //! Why a fallback runs: the breaker rejected the call, or the call failed.
 
 use crate::breaker::error::{CallTimedOut, CircuitError, CircuitOpen};
+use crate::KeyError;
 
 /// Why a fallback runs, given to a `#[circuit_breaker]` fallback that takes it as its last
 /// argument: the breaker rejected the call (it did not run), or the call ran and failed with an
@@ -45,6 +46,9 @@ pub enum FallbackReason<E> {
     Failed(E),
     /// The call ran past the attribute's `timeout` and was cancelled (counted as a failure).
     TimedOut(CallTimedOut),
+    /// The attribute's `key = ...` gave a key its set of per-key breakers refuses (an empty
+    /// one): the call did not run, and no breaker counted it.
+    KeyRefused(KeyError),
 }
 
 impl<E> FallbackReason<E> {
@@ -57,7 +61,7 @@ impl<E> FallbackReason<E> {
     pub fn rejection(&self) -> Option<&CircuitOpen> {
         match self {
             FallbackReason::Rejected(open) => Some(open),
-            FallbackReason::Failed(_) | FallbackReason::TimedOut(_) => None,
+            _ => None,
         }
     }
 
@@ -65,7 +69,7 @@ impl<E> FallbackReason<E> {
     pub fn error(&self) -> Option<&E> {
         match self {
             FallbackReason::Failed(error) => Some(error),
-            FallbackReason::Rejected(_) | FallbackReason::TimedOut(_) => None,
+            _ => None,
         }
     }
 
@@ -73,7 +77,15 @@ impl<E> FallbackReason<E> {
     pub fn into_error(self) -> Option<E> {
         match self {
             FallbackReason::Failed(error) => Some(error),
-            FallbackReason::Rejected(_) | FallbackReason::TimedOut(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The refused key's error, if the attribute's `key = ...` gave one its set refuses.
+    pub fn key_error(&self) -> Option<&KeyError> {
+        match self {
+            FallbackReason::KeyRefused(error) => Some(error),
+            _ => None,
         }
     }
 }

@@ -271,17 +271,35 @@ pub(crate) fn expand(
 /// a key of the wrong type is reported once, there. The whole is one block whose value is
 /// owned: no borrow of an argument outlives it, whatever the edition's rules for temporaries.
 fn key_breaker(key: &syn::Expr, set: &TokenStream, private: &TokenStream) -> TokenStream {
-    let span = key.span();
-    let probe = respan(quote!(#private::KeyProbe), span);
-    let mut borrowed = Group::new(Delimiter::Parenthesis, quote!(&(#key)));
+    // Every token of ours on the key's first token: an expression joining tokens of two places
+    // would be reported on the whole attribute. (A range cannot be given to one token, so a
+    // key of the wrong type is pointed at by its first token.)
+    let span = key
+        .to_token_stream()
+        .into_iter()
+        .next()
+        .map_or_else(|| key.span(), |t| t.span());
+    let and = respan(quote!(&), span);
+    let mut key_group = Group::new(Delimiter::Parenthesis, key.to_token_stream());
+    key_group.set_span(span);
+    let mut borrowed = Group::new(Delimiter::Parenthesis, quote!(#and #key_group));
     borrowed.set_span(span);
-    let mut receiver = Group::new(Delimiter::Parenthesis, quote!(&#probe #borrowed));
+    let probe = respan(quote!(#private::KeyProbe), span);
+    let mut receiver = Group::new(Delimiter::Parenthesis, quote!(#and #probe #borrowed));
     receiver.set_span(span);
     let read = respan(quote!(.key_text()), span);
-    quote! {{
-        use #private::{KeyNotAsRef as _, KeyViaAsRef as _};
-        #private::breaker_for(#set, #receiver #read)
-    }}
+    let lookup = respan(quote!(#private::breaker_for), span);
+    let mut arguments = Group::new(Delimiter::Parenthesis, quote!(#set, #receiver #read));
+    arguments.set_span(span);
+    let mut block = Group::new(
+        Delimiter::Brace,
+        quote! {
+            use #private::{KeyNotAsRef as _, KeyViaAsRef as _};
+            #lookup #arguments
+        },
+    );
+    block.set_span(span);
+    block.into_token_stream()
 }
 
 /// How a refused key becomes the body's error type, for a keyed function without a fallback:

@@ -379,4 +379,72 @@ mod tests {
         };
         assert_eq!(refused.config().failure_threshold(), 5);
     }
+
+    /// A declaration with `key = ...`, with the given bounds.
+    fn keyed(
+        name: &'static str,
+        file: &'static str,
+        settings: &'static [(Setting, Value)],
+        limits: KeyedLimits,
+    ) -> Declaration {
+        Declaration {
+            keyed: Some(limits),
+            ..declared(name, file, 1, settings)
+        }
+    }
+
+    #[test]
+    fn a_keyed_set_and_a_named_breaker_of_one_name_are_chosen_apart() {
+        let named = declared("hosts", "a.rs", 1, SEVEN);
+        let per_key = keyed("hosts", "b.rs", NINE, KeyedLimits::DEFAULT);
+        let chosen = chosen([&per_key, &named]);
+        let kinds: Vec<_> = chosen.iter().map(|d| (d.name, d.keyed.is_some())).collect();
+        assert_eq!(kinds, [("hosts", false), ("hosts", true)]);
+        assert_eq!(chosen[1].config().failure_threshold(), 9);
+        // Different kinds do not conflict in their settings: they are two things.
+        assert!(conflicting_settings([&named, &per_key]).is_empty());
+    }
+
+    #[test]
+    fn a_name_given_to_a_breaker_and_to_a_keyed_set_is_warned_of_naming_both_places() {
+        let named = declared("hosts", "src/a.rs", 3, &[]);
+        let per_key = keyed("hosts", "src/b.rs", &[], KeyedLimits::DEFAULT);
+        let other = keyed("tenants", "src/c.rs", &[], KeyedLimits::DEFAULT);
+        assert_eq!(
+            named_and_keyed([&per_key, &other, &named]),
+            [
+                "the #[circuit_breaker] attributes at src/a.rs:3:1 declare one breaker `hosts`, \
+                 and those at src/b.rs:1:1 a breaker per key under the same name \
+                 (`hosts:<key>`): they are two things, and `configure(\"hosts\", ..)` reaches \
+                 both; give one of them another `name`"
+            ]
+        );
+        assert!(named_and_keyed([&per_key, &other]).is_empty());
+    }
+
+    #[test]
+    fn keyed_sets_of_one_name_with_different_bounds_are_warned_of_and_the_first_wins() {
+        let minutes = |m: u64| std::time::Duration::from_secs(60 * m);
+        let small = keyed("hosts", "src/a.rs", &[], KeyedLimits::new(10, minutes(1)));
+        let large = keyed(
+            "hosts",
+            "src/b.rs",
+            &[],
+            KeyedLimits::new(1_000, minutes(10)),
+        );
+        // The default bounds and no setting: agrees with any.
+        let bare = keyed("hosts", "src/c.rs", &[], KeyedLimits::DEFAULT);
+        assert_eq!(
+            conflicting_settings([&large, &bare, &small]),
+            [
+                "the #[circuit_breaker] attributes at src/a.rs:1:1 (max_keys = 10, \
+                 key_idle_timeout = 60s) and src/b.rs:1:1 (max_keys = 1000, key_idle_timeout = \
+                 600s) give the per-key breakers `hosts:...` different settings; the first is \
+                 used: give them in one place (the others may name the breaker alone)"
+            ]
+        );
+        let chosen = chosen([&large, &bare, &small]);
+        assert_eq!(chosen.len(), 1);
+        assert_eq!(chosen[0].keyed.unwrap().max_breakers(), 10);
+    }
 }

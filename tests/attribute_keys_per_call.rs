@@ -651,3 +651,39 @@ fn configure_by_the_sets_name_reaches_its_template_and_live_breakers() {
         secs(5)
     );
 }
+
+#[async_trait::async_trait]
+trait Regions {
+    async fn load(&self, region: String) -> Result<u8, HostError>;
+}
+
+struct RegionsClient {
+    down: &'static str,
+}
+
+#[async_trait::async_trait]
+impl Regions for RegionsClient {
+    #[circuit_breaker(name = "per-call-async-trait", key = &region, failure_threshold = 1)]
+    async fn load(&self, region: String) -> Result<u8, HostError> {
+        if region == self.down {
+            Err(HostError::Down)
+        } else {
+            Ok(1)
+        }
+    }
+}
+
+#[test]
+fn an_async_trait_method_keys_each_call() {
+    let client = RegionsClient { down: "eu" };
+    assert_eq!(run(client.load("eu".into())), Err(HostError::Down));
+    assert_eq!(
+        run(client.load("eu".into())),
+        Err(HostError::Rejected("per-call-async-trait:eu".into()))
+    );
+    assert_eq!(run(client.load("us".into())), Ok(1));
+    assert_eq!(
+        run(client.load(String::new())),
+        Err(HostError::BadKey(empty_key("per-call-async-trait")))
+    );
+}

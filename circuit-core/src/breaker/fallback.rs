@@ -1,11 +1,14 @@
-//! Why a fallback runs: the breaker rejected the call, or the call failed.
+//! Why a fallback runs: the breaker rejected the call, the call failed, or its key was
+//! refused.
 
 use crate::breaker::error::{CallTimedOut, CircuitError, CircuitOpen};
 use crate::KeyError;
 
 /// Why a fallback runs, given to a `#[circuit_breaker]` fallback that takes it as its last
-/// argument: the breaker rejected the call (it did not run), or the call ran and failed with an
-/// error that counted against the service. Excluded and ignored errors never reach a fallback.
+/// argument: the breaker rejected the call (it did not run), the call ran and failed with an
+/// error that counted against the service, or (with the attribute's `key = ...`) the call's key
+/// was refused and it ran through no breaker. Excluded and ignored errors never reach a
+/// fallback.
 ///
 /// The reason owns what it carries: the error is not returned to the caller once a fallback
 /// answers, so the fallback may keep it, log it or return it; and an `async fn` fallback can

@@ -618,6 +618,44 @@ async fn a_timeout_cuts_each_keys_calls_short_and_trips_that_key_alone() {
     assert_eq!((a.timeouts, a.state), (2, State::Open));
 }
 
+fn slow_answer(
+    _host: &str,
+    _answers_after: Duration,
+    why: FallbackReason<HostError>,
+) -> Result<u8, HostError> {
+    match why {
+        FallbackReason::TimedOut(_) => Ok(0),
+        FallbackReason::KeyRefused(error) => Err(HostError::BadKey(error)),
+        _ => Ok(9),
+    }
+}
+
+#[circuit_breaker(
+    name = "per-call-timeout-fallback",
+    key = host,
+    timeout = "500ms",
+    failure_threshold = 1,
+    fallback = slow_answer
+)]
+async fn slow_or_answered(host: &str, answers_after: Duration) -> Result<u8, HostError> {
+    tokio::time::sleep(answers_after).await;
+    Ok(1)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_fallback_answers_each_keys_timeouts_and_a_refused_key() {
+    let ms = Duration::from_millis;
+    assert_eq!(slow_or_answered("a", ms(1500)).await, Ok(0), "timed out");
+    assert_eq!(slow_or_answered("a", ms(1)).await, Ok(9), "rejected");
+    assert_eq!(slow_or_answered("b", ms(1)).await, Ok(1));
+    assert_eq!(
+        slow_or_answered("", ms(1)).await,
+        Err(HostError::BadKey(empty_key("per-call-timeout-fallback")))
+    );
+    let a = slow_or_answered::breakers().peek("a").unwrap().snapshot();
+    assert_eq!((a.timeouts, a.fallbacks), (1, 2));
+}
+
 #[circuit_breaker(name = "per-call-configured", key = host, failure_threshold = 5)]
 fn configured(host: &str) -> Result<(), HostError> {
     Err(HostError::Down)

@@ -269,7 +269,10 @@ pub(crate) fn expand(
 /// Arc<KeyedBreakers>`): `Result<Arc<CircuitBreaker>, KeyError>`. The key is borrowed and read
 /// as a `&str` by method resolution (`macro_support/keyed.rs`), on the key's own tokens, so that
 /// a key of the wrong type is reported once, there. The whole is one block whose value is
-/// owned: no borrow of an argument outlives it, whatever the edition's rules for temporaries.
+/// owned, evaluated before the clones and the body take the arguments: the key's borrows end
+/// with it (its temporaries too, in the 2024 edition; in 2021 they live to the end of the
+/// statement, which borrow checking minds only for a key type with a `Drop` impl of its own
+/// that borrows an argument the body moves: a `Cow` or a `String` is fine).
 fn key_breaker(key: &syn::Expr, set: &TokenStream, private: &TokenStream) -> TokenStream {
     // Every token of ours on the key's first token: an expression joining tokens of two places
     // would be reported on the whole attribute. (A range cannot be given to one token, so a

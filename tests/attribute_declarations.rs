@@ -86,3 +86,40 @@ fn the_first_attribute_by_location_that_gives_settings_decides_for_the_name() {
     let _ = conflict_later();
     assert_eq!(conflict_first_with_settings::breaker().state(), State::Open);
 }
+
+// A breaker per key: the set is made at start-up too, and of two keyed attributes of one name
+// the first by location that gives settings configures it, whichever function runs first.
+
+impl From<circuit_core::KeyError> for AppError {
+    fn from(_: circuit_core::KeyError) -> Self {
+        AppError::Down
+    }
+}
+
+#[circuit_breaker(name = "declared-keyed", key = host, failure_threshold = 2, max_keys = 50)]
+fn keyed_first(host: &str) -> Result<(), AppError> {
+    Ok(())
+}
+
+#[circuit_breaker(name = "declared-keyed", key = host, failure_threshold = 7)]
+fn keyed_later(host: &str) -> Result<(), AppError> {
+    Err(AppError::Down)
+}
+
+#[test]
+fn a_keyed_set_is_made_at_start_up_by_its_first_attribute() {
+    let set = registry()
+        .keyed_set("declared-keyed")
+        .expect("made before any call");
+    assert!(set.is_empty(), "no key was called");
+    assert_eq!(set.template().failure_threshold(), 2);
+    assert_eq!(set.limits().max_breakers(), 50);
+    assert!(std::sync::Arc::ptr_eq(keyed_later::breakers(), &set));
+    // The later function's calls go through breakers of the first one's settings.
+    let _ = keyed_later("h");
+    let _ = keyed_later("h");
+    assert_eq!(set.peek("h").unwrap().state(), State::Open);
+    assert_eq!(keyed_first("h"), Err(AppError::Rejected(State::Open)));
+    // Not a named breaker: the registry's reports list none of it.
+    assert!(registry().get("declared-keyed").is_none());
+}

@@ -124,8 +124,30 @@ pub fn with_reason(a: u32) -> Result<u32, Failed> {
     Ok(a)
 }
 
+impl From<::circuit_core::KeyError> for Failed {
+    fn from(_: ::circuit_core::KeyError) -> Self {
+        Failed
+    }
+}
+
+/// A breaker per key, sync, without a fallback: the key read from an owned argument the body
+/// then moves, and a refused key made into `Failed`.
+#[circuit_breaker(key = b, max_keys = 100, key_idle_timeout = "5m")]
+pub fn keyed(a: u32, b: String) -> Result<u32, Failed> {
+    Ok(a + u32::try_from(b.len()).unwrap_or(0))
+}
+
+/// Async, with a fallback, the key borrowed and read through a method.
+#[circuit_breaker(key = b.as_str(), fallback = fallback)]
+pub async fn keyed_async(a: u32, b: String) -> Result<u32, Failed> {
+    Ok(a + u32::try_from(b.len()).unwrap_or(0))
+}
+
 #[test]
 fn the_expansion_does_not_see_the_neighbours_nor_the_body_its_locals() {
+    assert_eq!(keyed(1, "ab".to_owned()), Ok(3));
+    assert_eq!(keyed(1, String::new()), Err(Failed), "an empty key");
+    assert_eq!(keyed::breakers().len(), 1);
     assert!(matches!(classified(3), Ok(3)));
     assert_eq!(with_reason(5), Ok(5));
     assert_eq!(with_policies(1, "a".to_owned()), Ok(2));
@@ -140,4 +162,6 @@ fn the_expansion_does_not_see_the_neighbours_nor_the_body_its_locals() {
     assert_eq!(neighbours::beside(1, String::new()), Ok(1));
     let mut fut = ::std::pin::pin!(neighbours::beside_async(2, String::new()));
     assert_eq!(fut.as_mut().poll(&mut cx), ::std::task::Poll::Ready(Ok(2)));
+    let mut fut = ::std::pin::pin!(keyed_async(2, "k".to_owned()));
+    assert_eq!(fut.as_mut().poll(&mut cx), ::std::task::Poll::Ready(Ok(3)));
 }

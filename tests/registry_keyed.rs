@@ -152,3 +152,70 @@ fn the_registry_shares_one_set_per_name_outside_its_named_breakers() {
     assert!(r.names().is_empty() && r.snapshots().is_empty());
     assert_eq!(KeyedLimits::new(0, Duration::ZERO).max_breakers(), 1);
 }
+
+#[test]
+fn reconfigure_replaces_the_template_and_reconfigures_live_breakers_keeping_their_state() {
+    let (hosts, clock) = set(10, 60);
+    let open = hosts.get("open").unwrap();
+    trip(&open);
+    let closed = hosts.get("closed").unwrap();
+    let template = Config::builder()
+        .failure_threshold(4)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    hosts.reconfigure(template);
+    assert_eq!(hosts.template().failure_threshold(), 4);
+    assert_eq!(closed.config().failure_threshold(), 4);
+    assert_eq!(open.state(), State::Open, "the state is kept");
+    assert_eq!(
+        hosts.get("new").unwrap().config().failure_threshold(),
+        4,
+        "breakers made from now on take the new template"
+    );
+    trip(&closed);
+    assert_eq!(closed.state(), State::Closed, "one failure of four");
+}
+
+#[test]
+fn a_template_with_another_clock_measures_idle_times_on_it_from_now() {
+    let (hosts, old_clock) = set(10, 60);
+    hosts.get("a").unwrap();
+    old_clock.advance(Duration::from_secs(59));
+    let new_clock = ManualClock::new();
+    let template = Config::builder()
+        .failure_threshold(1)
+        .clock(new_clock.clone())
+        .build()
+        .unwrap();
+    hosts.reconfigure(template);
+    old_clock.advance(Duration::from_secs(3600));
+    assert_eq!(hosts.sweep(), 0, "the old clock no longer counts");
+    new_clock.advance(Duration::from_secs(59));
+    assert_eq!(
+        hosts.sweep(),
+        0,
+        "idle from the swap, not from the last lookup"
+    );
+    new_clock.advance(Duration::from_secs(1));
+    assert_eq!(hosts.sweep(), 1);
+}
+
+#[test]
+fn configure_by_name_reaches_a_set_made_before_or_after_it() {
+    let r = Registry::new();
+    let one = || Config::builder().failure_threshold(1).build().unwrap();
+    // Before: the configuration wins over the template the set is made with.
+    r.configure("early", one());
+    let early = r.keyed("early", Config::default(), KeyedLimits::default());
+    assert_eq!(early.template().failure_threshold(), 1);
+    // After: the set and its live breakers are reconfigured.
+    let late = r.keyed("late", Config::default(), KeyedLimits::default());
+    let live = late.get("k").unwrap();
+    r.configure("late", one());
+    assert_eq!(late.template().failure_threshold(), 1);
+    assert_eq!(live.config().failure_threshold(), 1);
+    assert!(Arc::ptr_eq(&r.keyed_set("late").unwrap(), &late));
+    assert!(r.keyed_set("never").is_none());
+    assert!(r.names().is_empty(), "no named breaker was made");
+}

@@ -91,6 +91,36 @@
 //! the other inverts the breaker. An [`Outcome`] says what it means, so prefer one where the
 //! two meet.
 //!
+//! # A breaker per key
+//!
+//! For one breaker per host, tenant or route, a [`KeyedBreakers`] set makes them on first use
+//! from a template configuration, bounded in number ([`KeyedLimits`]) and dropped when idle,
+//! outside the registry's named breakers so that reports do not grow with keys. Get one with
+//! [`Registry::keyed`], or let the attribute do it: `key = expr` runs each call through the
+//! breaker of its key, from a set named by the attribute's `name` and configured by its other
+//! keys, and the function's handle is the set. An empty key is refused ([`KeyError`]) and runs
+//! through no breaker: the function returns `Err(E::from(key_error))`, or its fallback answers.
+//!
+//! ```
+//! use circuit_core::{circuit_breaker, CircuitOpen, KeyError, State};
+//!
+//! #[derive(Debug, PartialEq)]
+//! enum ApiError { Unavailable, NoTenant, Backend }
+//! impl From<CircuitOpen> for ApiError { fn from(_: CircuitOpen) -> Self { ApiError::Unavailable } }
+//! impl From<KeyError> for ApiError { fn from(_: KeyError) -> Self { ApiError::NoTenant } }
+//!
+//! #[circuit_breaker(name = "tenants", key = tenant, failure_threshold = 1, max_keys = 10_000)]
+//! fn report(tenant: &str) -> Result<u32, ApiError> {
+//!     if tenant == "acme" { Err(ApiError::Backend) } else { Ok(7) }
+//! }
+//!
+//! assert_eq!(report("acme"), Err(ApiError::Backend)); // acme's breaker opens
+//! assert_eq!(report("acme"), Err(ApiError::Unavailable));
+//! assert_eq!(report("initech"), Ok(7)); // the other tenants are served
+//! assert_eq!(report(""), Err(ApiError::NoTenant));
+//! assert_eq!(report::breakers().peek("acme").unwrap().state(), State::Open);
+//! ```
+//!
 //! # Cost
 //!
 //! The whole state machine is one atomic word. A call on a Closed breaker is one atomic load
@@ -103,8 +133,9 @@
 //! The crate root holds what most code needs: [`circuit_breaker`] (the attribute),
 //! [`registry()`], [`Registry`], [`CircuitBreaker`], [`Config`] and its [`ConfigBuilder`],
 //! [`State`], [`Outcome`], the errors [`CircuitError`], [`CircuitOpen`], [`CallTimedOut`] and
-//! [`ConfigError`], [`FallbackReason`] (why an attribute's fallback runs), and [`Snapshot`],
-//! [`Transition`], [`Permit`] and [`FallbackCache`]. The rest has a module each:
+//! [`ConfigError`], [`FallbackReason`] (why an attribute's fallback runs), [`Snapshot`],
+//! [`Transition`], [`Permit`] and [`FallbackCache`], and the breakers per key
+//! [`KeyedBreakers`], [`KeyedLimits`] and [`KeyError`]. The rest has a module each:
 //!
 //! - [`config`]: where configuration comes from. [`config::EnvConfig`] (environment
 //!   variables), `config::FileConfig` (files, feature `serde`), the partial

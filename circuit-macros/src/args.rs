@@ -10,11 +10,12 @@ use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, ExprPath, Ident, Lit, LitStr, Path, Token};
 
-/// Every key, in the order the docs give them: the name, the settings of the table, then the
-/// keys of the expansion itself.
+/// Every key, in the order the docs give them: the name and the per-key keys, the settings of
+/// the table, then the keys of the expansion itself.
 fn keys() -> Vec<&'static str> {
     let settings = Setting::ALL.into_iter().map(Setting::name);
-    std::iter::once("name")
+    ["name", "key", "max_keys", "key_idle_timeout"]
+        .into_iter()
         .chain(settings)
         .chain([
             "fallback", "exclude", "ignore", "classify", "handle", "crate",
@@ -42,6 +43,10 @@ pub(crate) enum Handle {
 #[derive(Default)]
 pub(crate) struct Args {
     pub(crate) name: Option<LitStr>,
+    /// `key = expr`: a breaker per key (see `keyed.rs`), and the bounds of its set.
+    pub(crate) key: Option<Expr>,
+    pub(crate) max_keys: Option<Literal<u32>>,
+    pub(crate) key_idle_timeout: Option<Literal<std::time::Duration>>,
     /// The settings given, by `Setting::index`.
     pub(crate) settings: [Option<Literal<Value>>; Setting::COUNT],
     pub(crate) fallback: Option<ExprPath>,
@@ -190,6 +195,11 @@ impl Args {
                 self.name = Some(lit);
                 Ok(())
             }),
+            "key" => crate::keyed::key(value).map(|k| self.key = Some(k)),
+            "max_keys" => crate::keyed::max_keys(&value).map(|n| self.max_keys = Some(n)),
+            "key_idle_timeout" => string(key, &value, "\"10m\"")
+                .and_then(|lit| crate::keyed::idle_timeout(&lit))
+                .map(|d| self.key_idle_timeout = Some(d)),
             "fallback" => {
                 function_path(key, value, "get_user_fallback").map(|p| self.fallback = Some(p))
             }
@@ -241,6 +251,7 @@ impl Args {
     fn check_across(&mut self, errors: &mut Errors) {
         self.check_success_threshold(errors);
         crate::across::check(self, errors);
+        crate::keyed::check(self, errors);
     }
 
     /// `success_threshold` above `half_open_max_calls`.

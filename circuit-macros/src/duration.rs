@@ -9,34 +9,67 @@ use syn::LitStr;
 /// Reads `lit` as a duration for `setting`: `"250ms"`, `"30s"`, `"5m"` or `"1h"`.
 pub(crate) fn parse(setting: Setting, lit: &LitStr) -> syn::Result<Duration> {
     let key = setting.name();
-    let text = lit.value();
-    let error = |message: String| syn::Error::new(lit.span(), message);
-    let too_long = || {
-        let limit = match setting.max() {
-            Some(Value::Duration(max)) => format!("must be at most {}", describe_limit(max)),
-            _ => "is too long".to_owned(),
-        };
-        error(format!(
-            "`{key}` {limit}, not {text:?}: write a shorter one"
-        ))
+    let max = match setting.max() {
+        Some(Value::Duration(max)) => Some(max),
+        _ => None,
     };
-    let duration = parse_duration(&text).map_err(|e| match e {
-        DurationError::Malformed => error(format!(
-            "`{key}` is an integer with one unit of `ms`, `s`, `m` or `h`, not {text:?}: write \
-             for example \"30s\" or \"500ms\""
-        )),
-        DurationError::TooLong => too_long(),
-    })?;
+    let duration = read(key, max, lit)?;
     match setting.refusal(Value::Duration(duration)) {
         None => Ok(duration),
-        Some(Refusal::Zero) => Err(error(format!(
-            "`{key}` must be longer than zero, not {text:?}: write for example \"30s\""
-        ))),
-        Some(Refusal::TooLarge { .. }) => Err(too_long()),
+        Some(Refusal::Zero) => Err(zero(key, lit)),
+        Some(Refusal::TooLarge { .. }) => Err(too_long(key, max, lit)),
         Some(Refusal::WrongKind | Refusal::OutOfRange) => {
             unreachable!("{key} is read as a duration, which has no range of its own")
         }
     }
+}
+
+/// Reads `lit` as the duration of a key outside the table of settings (`key_idle_timeout`),
+/// in the same grammar and with the same messages: longer than zero and at most `max`.
+pub(crate) fn parse_within(key: &str, max: Duration, lit: &LitStr) -> syn::Result<Duration> {
+    let duration = read(key, Some(max), lit)?;
+    if duration.is_zero() {
+        return Err(zero(key, lit));
+    }
+    if duration > max {
+        return Err(too_long(key, Some(max), lit));
+    }
+    Ok(duration)
+}
+
+/// The grammar alone: a malformed text, or one too long for a `u64` of milliseconds.
+fn read(key: &str, max: Option<Duration>, lit: &LitStr) -> syn::Result<Duration> {
+    let text = lit.value();
+    parse_duration(&text).map_err(|e| match e {
+        DurationError::Malformed => syn::Error::new(
+            lit.span(),
+            format!(
+                "`{key}` is an integer with one unit of `ms`, `s`, `m` or `h`, not {text:?}: \
+                 write for example \"30s\" or \"500ms\""
+            ),
+        ),
+        DurationError::TooLong => too_long(key, max, lit),
+    })
+}
+
+fn zero(key: &str, lit: &LitStr) -> syn::Error {
+    let text = lit.value();
+    syn::Error::new(
+        lit.span(),
+        format!("`{key}` must be longer than zero, not {text:?}: write for example \"30s\""),
+    )
+}
+
+fn too_long(key: &str, max: Option<Duration>, lit: &LitStr) -> syn::Error {
+    let text = lit.value();
+    let limit = match max {
+        Some(max) => format!("must be at most {}", describe_limit(max)),
+        None => "is too long".to_owned(),
+    };
+    syn::Error::new(
+        lit.span(),
+        format!("`{key}` {limit}, not {text:?}: write a shorter one"),
+    )
 }
 
 #[cfg(test)]

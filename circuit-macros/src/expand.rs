@@ -189,9 +189,12 @@ pub(crate) fn expand(
     // it returns). A bound rustc cannot meet is reported on the parameter's `_`: those of the
     // fallback sit on the fallback's path, the others on the return type.
     let on_output = |tokens: TokenStream| respan(tokens, output_span);
+    // With a `key` and without a fallback, one more after `K`: `Q`, how a refused key becomes
+    // the error type (see `refusal`), on the return type as well.
+    let keyed_tail = (args.key.is_some() && args.fallback.is_none()).then(|| quote!(, _));
     let (name, inferred) = match (is_async, &args.fallback) {
-        (false, None) => ("run", on_output(quote!(, _))),
-        (true, None) => ("run_async", on_output(quote!(, _))),
+        (false, None) => ("run", on_output(quote!(, _ #keyed_tail))),
+        (true, None) => ("run_async", on_output(quote!(, _ #keyed_tail))),
         (is_async, Some(fallback)) => {
             let on_fallback = respan(quote!(, _, _), fallback.span());
             let head = on_output(quote!(, _, _));
@@ -204,15 +207,30 @@ pub(crate) fn expand(
             (name, quote!(#head #on_fallback #tail))
         }
     };
-    let name = timed(name, args, is_async, errors);
+    let mut name = timed(name, args, is_async, errors);
+    // With a `key`: the same function's keyed variant, which takes the breaker of the call's
+    // key (or the set's refusal of it) instead of the function's one breaker.
+    let breaker_arg = match &args.key {
+        Some(key) => {
+            name = format!("keyed_{name}");
+            key_breaker(key, &breaker_expr, &private)
+        }
+        None => breaker_expr,
+    };
     let name = Ident::new(&name, Span::call_site());
     let run = respan(quote!(#private::#name), output_span);
+    // The breaker comes first: with a `key`, the key is read (and its borrows of the arguments
+    // end) before the clones and the body take the arguments.
     let arguments = match (&args.fallback, clones) {
         // The clones come first: the body takes the originals.
         (Some(fallback), Some(clones)) => {
-            quote!(#breaker_expr, (#(#clones,)*), #body, #classify, #finish, #fallback)
+            quote!(#breaker_arg, (#(#clones,)*), #body, #classify, #finish, #fallback)
         }
-        _ => quote!(#breaker_expr, #body, #classify, #finish),
+        _ if args.key.is_some() => {
+            let refuse = refusal(&private, &output_infer);
+            quote!(#breaker_arg, #body, #classify, #finish, #refuse)
+        }
+        _ => quote!(#breaker_arg, #body, #classify, #finish),
     };
     let mut arguments = Group::new(Delimiter::Parenthesis, arguments);
     arguments.set_span(output_span);
@@ -245,6 +263,59 @@ pub(crate) fn expand(
             #new_stmts
         }
     }
+}
+
+/// The breaker of the call's key, from the function's set (`set`, a `&'static
+/// Arc<KeyedBreakers>`): `Result<Arc<CircuitBreaker>, KeyError>`. The key is borrowed and read
+/// as a `&str` by method resolution (`macro_support/keyed.rs`), on the key's own tokens, so that
+/// a key of the wrong type is reported once, there. The whole is one block whose value is
+/// owned, evaluated before the clones and the body take the arguments: the key's borrows end
+/// with it (its temporaries too, in the 2024 edition; in 2021 they live to the end of the
+/// statement, which borrow checking minds only for a key type with a `Drop` impl of its own
+/// that borrows an argument the body moves: a `Cow` or a `String` is fine).
+fn key_breaker(key: &syn::Expr, set: &TokenStream, private: &TokenStream) -> TokenStream {
+    // Every token of ours on the key's first token: an expression joining tokens of two places
+    // would be reported on the whole attribute. (A range cannot be given to one token, so a
+    // key of the wrong type is pointed at by its first token.)
+    let span = key
+        .to_token_stream()
+        .into_iter()
+        .next()
+        .map_or_else(|| key.span(), |t| t.span());
+    let and = respan(quote!(&), span);
+    let mut key_group = Group::new(Delimiter::Parenthesis, key.to_token_stream());
+    key_group.set_span(span);
+    let mut borrowed = Group::new(Delimiter::Parenthesis, quote!(#and #key_group));
+    borrowed.set_span(span);
+    let probe = respan(quote!(#private::KeyProbe), span);
+    let mut receiver = Group::new(Delimiter::Parenthesis, quote!(#and #probe #borrowed));
+    receiver.set_span(span);
+    let read = respan(quote!(.key_text()), span);
+    let lookup = respan(quote!(#private::breaker_for), span);
+    let mut arguments = Group::new(Delimiter::Parenthesis, quote!(#set, #receiver #read));
+    arguments.set_span(span);
+    let mut block = Group::new(
+        Delimiter::Brace,
+        quote! {
+            use #private::{KeyNotAsRef as _, KeyViaAsRef as _};
+            #lookup #arguments
+        },
+    );
+    block.set_span(span);
+    block.into_token_stream()
+}
+
+/// How a refused key becomes the body's error type, for a keyed function without a fallback:
+/// `E::from(key_error)` if the error type has that impl, else a value that is refused with a
+/// message about it (see `macro_support/keyed.rs`). On the return type, as `strategy`'s probe.
+fn refusal(private: &TokenStream, body_type: &Type) -> TokenStream {
+    let probe = quote! {
+        use #private::{RefuseNotViaFrom as _, RefuseViaFrom as _};
+        (&#private::RefusalProbe::<#body_type>::NEW).refusal()
+    };
+    let mut block = Group::new(Delimiter::Brace, probe);
+    block.set_span(body_type.span());
+    block.into_token_stream()
 }
 
 /// The runtime function for `name` (`run_async`, ...) once `timeout` is given: its `timed`

@@ -1,6 +1,9 @@
 //! The breaker's side of the expansion: its declaration (submitted at link time so the
 //! registry lists it from program start), the static that holds its `Arc` once resolved, and
-//! the inspection handle beside the function.
+//! the inspection handle beside the function. With `key = ...` all three are about the set of
+//! per-key breakers instead: the declaration carries the set's bounds, the static holds the
+//! `Arc<KeyedBreakers>`, and the handle returns it (`breakers()` rather than `breaker()`, so
+//! that code asking a keyed function for its one breaker does not compile).
 
 use crate::args::{Args, Handle};
 use crate::function::Function;
@@ -58,6 +61,41 @@ pub(crate) struct Breaker<'a> {
 }
 
 impl Breaker<'_> {
+    /// Whether the function has a breaker per key: a set rather than a breaker.
+    fn is_keyed(&self) -> bool {
+        self.args.key.is_some()
+    }
+
+    /// The type the static and the handle hold: `Arc<CircuitBreaker>`, or `Arc<KeyedBreakers>`.
+    fn held_type(&self) -> TokenStream {
+        let krate = self.krate;
+        if self.is_keyed() {
+            quote!(::std::sync::Arc<#krate::KeyedBreakers>)
+        } else {
+            quote!(::std::sync::Arc<#krate::CircuitBreaker>)
+        }
+    }
+
+    /// `Declaration::keyed`: the set's bounds as given, the defaults standing in for those left
+    /// out; `None` without a `key`.
+    fn keyed_limits(&self) -> TokenStream {
+        if !self.is_keyed() {
+            return quote!(::core::option::Option::None);
+        }
+        let krate = self.krate;
+        let limits_type = quote!(#krate::__private::KeyedLimits);
+        let max = match &self.args.max_keys {
+            // As an unsuffixed literal: the parameter is a `usize`.
+            Some(n) => proc_macro2::Literal::u32_unsuffixed(n.value).into_token_stream(),
+            None => quote!(#limits_type::DEFAULT.max_breakers()),
+        };
+        let idle = match &self.args.key_idle_timeout {
+            Some(d) => millis(d.value),
+            None => quote!(#limits_type::DEFAULT.idle_timeout()),
+        };
+        quote!(::core::option::Option::Some(#limits_type::new(#max, #idle)))
+    }
+
     /// The `Declaration` literal. `in_module`: written inside the handle module, whose own
     /// path is already the default name (the module is named after the function).
     fn declaration(&self, in_module: bool) -> TokenStream {
@@ -73,6 +111,7 @@ impl Breaker<'_> {
         };
         let default_name = self.args.name.is_none();
         let settings = self.settings();
+        let keyed = self.keyed_limits();
         // The location macros read the span they are called with: the function's name.
         let at = ident.span();
         let file = quote_spanned!(at=> ::core::file!());
@@ -86,6 +125,7 @@ impl Breaker<'_> {
                 file: #file,
                 line: #line,
                 column: #column,
+                keyed: #keyed,
             }
         }
     }
@@ -134,16 +174,21 @@ impl Breaker<'_> {
         quote!(#krate::__private::inventory::submit! { #declaration })
     }
 
-    /// A block that evaluates to the breaker's `&'static Arc`, resolved on first use. The
-    /// static sits inside the block, out of reach of the function's own code.
+    /// A block that evaluates to the breaker's (or keyed set's) `&'static Arc`, resolved on
+    /// first use. The static sits inside the block, out of reach of the function's own code.
     fn resolve_once(&self, in_module: bool) -> TokenStream {
         let krate = self.krate;
         let declaration = self.declaration(in_module);
         let cell = Ident::new("__CIRCUIT_BREAKER", Span::mixed_site());
+        let held = self.held_type();
+        let resolve = if self.is_keyed() {
+            quote!(resolve_keyed)
+        } else {
+            quote!(resolve)
+        };
         quote! {{
-            static #cell: ::std::sync::OnceLock<::std::sync::Arc<#krate::CircuitBreaker>> =
-                ::std::sync::OnceLock::new();
-            #cell.get_or_init(|| #krate::__private::resolve(&#declaration))
+            static #cell: ::std::sync::OnceLock<#held> = ::std::sync::OnceLock::new();
+            #cell.get_or_init(|| #krate::__private::#resolve(&#declaration))
         }}
     }
 
@@ -155,20 +200,47 @@ impl Breaker<'_> {
         }
     }
 
-    /// The expression that gives the function's body its `&'static Arc<CircuitBreaker>`.
+    /// The expression that gives the function's body its `&'static Arc<CircuitBreaker>`, or
+    /// with a `key` its `&'static Arc<KeyedBreakers>`.
     pub(crate) fn expr(&self) -> TokenStream {
         match &self.place {
             Place::Module => {
                 let ident = &self.function.sig.ident;
-                quote!(#ident::breaker())
+                let handle = self.module_handle();
+                quote!(#ident::#handle())
             }
             Place::Body { .. } => self.resolve_once(false),
         }
     }
 
+    /// The name of the function in the handle module.
+    fn module_handle(&self) -> Ident {
+        let name = if self.is_keyed() {
+            "breakers"
+        } else {
+            "breaker"
+        };
+        Ident::new(name, Span::call_site())
+    }
+
+    /// The docs of the handle function.
+    fn handle_doc(&self) -> String {
+        let ident = &self.function.sig.ident;
+        if self.is_keyed() {
+            format!(
+                "The set of per-key breakers that the calls of `{ident}` go through, one breaker \
+                 per key, from the process-wide registry: `len()`, `peek(key)`, `snapshots()`."
+            )
+        } else {
+            format!(
+                "The circuit breaker that every call of `{ident}` goes through, from the \
+                 process-wide registry."
+            )
+        }
+    }
+
     /// The items beside the function: the handle module or function, if any.
     pub(crate) fn beside(&self) -> TokenStream {
-        let krate = self.krate;
         let function = self.function;
         let vis = &function.vis;
         let ident = &function.sig.ident;
@@ -178,14 +250,17 @@ impl Breaker<'_> {
             .iter()
             .filter(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr"));
         let cfgs: Vec<_> = cfgs.collect();
-        let returns = quote!(&'static ::std::sync::Arc<#krate::CircuitBreaker>);
+        let held = self.held_type();
+        let returns = quote!(&'static #held);
         match &self.place {
             Place::Module => {
-                let module_doc = format!("The circuit breaker of the function `{ident}`.");
-                let fn_doc = format!(
-                    "The circuit breaker that every call of `{ident}` goes through, from the \
-                     process-wide registry."
-                );
+                let module_doc = if self.is_keyed() {
+                    format!("The circuit breakers, one per key, of the function `{ident}`.")
+                } else {
+                    format!("The circuit breaker of the function `{ident}`.")
+                };
+                let fn_doc = self.handle_doc();
+                let handle = self.module_handle();
                 let resolve = self.resolve_once(true);
                 let submit = self.submit(true);
                 quote! {
@@ -196,7 +271,7 @@ impl Breaker<'_> {
                         #[doc = #fn_doc]
                         #[inline]
                         #[allow(unreachable_pub)]
-                        pub fn breaker() -> #returns {
+                        pub fn #handle() -> #returns {
                             #resolve
                         }
                         #submit
@@ -206,10 +281,7 @@ impl Breaker<'_> {
             Place::Body {
                 handle: Some(handle),
             } => {
-                let doc = format!(
-                    "The circuit breaker that every call of `{ident}` goes through, from the \
-                     process-wide registry."
-                );
+                let doc = self.handle_doc();
                 let resolve = self.resolve_once(false);
                 quote! {
                     #(#cfgs)*

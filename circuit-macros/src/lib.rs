@@ -3,10 +3,11 @@
 //!
 //! Stages, one file each: `args` parses and checks the arguments (settings through `table`,
 //! durations through `grammar`, both shared with the runtime; ratios, windows and backoffs in
-//! `forms`; the trip policies' rules across keys in `across`), `function` the item, `handle`
-//! generates the breaker's declaration and inspection handle, `expand` the new body. Every
-//! mistake is a `syn::Error` on the token at fault; all of them are reported at once, and the
-//! function is still emitted so that the user sees only the real errors.
+//! `forms`; the trip policies' rules across keys in `across`; `key` and its bounds in `keyed`),
+//! `function` the item, `handle` generates the breaker's (or keyed set's) declaration and
+//! inspection handle, `expand` the new body. Every mistake is a `syn::Error` on the token at
+//! fault; all of them are reported at once, and the function is still emitted so that the user
+//! sees only the real errors.
 
 mod across;
 mod args;
@@ -20,6 +21,7 @@ mod function;
 #[allow(dead_code)]
 mod grammar;
 mod handle;
+mod keyed;
 mod respan;
 #[allow(dead_code)]
 mod table;

@@ -28,6 +28,12 @@ impl CircuitBreaker {
     /// `success_threshold` at most `half_open_max_calls`, so the trials in flight and the free
     /// slots can always bring in the successes still needed, and a failure reopens it.
     pub fn reconfigure(&self, config: Config) {
+        self.reconfigure_shared(std::sync::Arc::new(config));
+    }
+
+    /// [`reconfigure`](Self::reconfigure) with a configuration other breakers may share: a
+    /// keyed set gives all its breakers its one template, so an idle breaker stays small.
+    pub(crate) fn reconfigure_shared(&self, config: std::sync::Arc<Config>) {
         let mut held = self.config.lock();
         self.store_limits(&config);
         self.window_reconfigured(&config);
@@ -73,7 +79,7 @@ impl CircuitBreaker {
                 Err(actual) => w = actual,
             }
         }
-        *held = std::sync::Arc::new(config);
+        *held = config;
     }
 
     /// Rejects every call until [`reset`](Self::reset).

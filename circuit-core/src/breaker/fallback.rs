@@ -1,10 +1,14 @@
-//! Why a fallback runs: the breaker rejected the call, or the call failed.
+//! Why a fallback runs: the breaker rejected the call, the call failed, or its key was
+//! refused.
 
 use crate::breaker::error::{CallTimedOut, CircuitError, CircuitOpen};
+use crate::KeyError;
 
 /// Why a fallback runs, given to a `#[circuit_breaker]` fallback that takes it as its last
-/// argument: the breaker rejected the call (it did not run), or the call ran and failed with an
-/// error that counted against the service. Excluded and ignored errors never reach a fallback.
+/// argument: the breaker rejected the call (it did not run), the call ran and failed with an
+/// error that counted against the service, or (with the attribute's `key = ...`) the call's key
+/// was refused and it ran through no breaker. Excluded and ignored errors never reach a
+/// fallback.
 ///
 /// The reason owns what it carries: the error is not returned to the caller once a fallback
 /// answers, so the fallback may keep it, log it or return it; and an `async fn` fallback can
@@ -45,6 +49,9 @@ pub enum FallbackReason<E> {
     Failed(E),
     /// The call ran past the attribute's `timeout` and was cancelled (counted as a failure).
     TimedOut(CallTimedOut),
+    /// The attribute's `key = ...` gave a key its set of per-key breakers refuses (an empty
+    /// one): the call did not run, and no breaker counted it.
+    KeyRefused(KeyError),
 }
 
 impl<E> FallbackReason<E> {
@@ -57,7 +64,7 @@ impl<E> FallbackReason<E> {
     pub fn rejection(&self) -> Option<&CircuitOpen> {
         match self {
             FallbackReason::Rejected(open) => Some(open),
-            FallbackReason::Failed(_) | FallbackReason::TimedOut(_) => None,
+            _ => None,
         }
     }
 
@@ -65,7 +72,7 @@ impl<E> FallbackReason<E> {
     pub fn error(&self) -> Option<&E> {
         match self {
             FallbackReason::Failed(error) => Some(error),
-            FallbackReason::Rejected(_) | FallbackReason::TimedOut(_) => None,
+            _ => None,
         }
     }
 
@@ -73,7 +80,15 @@ impl<E> FallbackReason<E> {
     pub fn into_error(self) -> Option<E> {
         match self {
             FallbackReason::Failed(error) => Some(error),
-            FallbackReason::Rejected(_) | FallbackReason::TimedOut(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The refused key's error, if the attribute's `key = ...` gave one its set refuses.
+    pub fn key_error(&self) -> Option<&KeyError> {
+        match self {
+            FallbackReason::KeyRefused(error) => Some(error),
+            _ => None,
         }
     }
 }

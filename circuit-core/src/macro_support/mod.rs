@@ -16,6 +16,7 @@ use crate::registry::declarations::Declaration;
 mod classify;
 mod fallback;
 mod finish;
+mod keyed;
 mod timed;
 pub use classify::{classifying, every_error_fails, excluding, ignoring, no_exclusion};
 pub use fallback::{Apply, Deferred, Direct, IntoFallback, Plain, SameAs, Told};
@@ -23,9 +24,17 @@ pub use finish::{
     Finish, Flat, Foreign, FromTimedOut, HoldsRejection, Kept, NotViaFrom, Probe, Reject,
     RejectTimeout, ViaFrom,
 };
+pub use keyed::{
+    breaker_for, keyed_run, keyed_run_async, keyed_run_async_or_fallback, keyed_run_async_timed,
+    keyed_run_async_timed_or_fallback, keyed_run_or_fallback, resolve_keyed, CannotHold,
+    HoldsKeyRefusal, IntoError, IsKey, KeyNotAsRef, KeyProbe, KeyViaAsRef, RefusalProbe, RefuseKey,
+    RefuseNotViaFrom, RefuseViaFrom,
+};
 pub use timed::{run_async_timed, run_async_timed_or_fallback, TimeoutNeedsTokio};
 // The values of the trip-policy keys, as the declarations write them.
 pub use crate::config::{Growth, SlidingWindow};
+// The bounds of a keyed set, as the declarations write them.
+pub use crate::KeyedLimits;
 
 /// The breaker of one annotated function, from the process-wide registry: created from the
 /// declaration if the registry has not already created it at start-up.

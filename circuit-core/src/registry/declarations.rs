@@ -11,9 +11,15 @@
 //! order the linker put them in: among the declarations that give any setting, the first by
 //! source location (file, then line, then column); if none gives a setting, the defaults. The
 //! registry then warns once at start-up, naming every place and the settings each gives.
+//!
+//! An attribute with `key = ...` declares a set of per-key breakers rather than a breaker
+//! ([`Declaration::keyed`]): the registry makes the set at start-up, from the chosen
+//! declaration among the keyed ones of its name, so which attribute configures it does not
+//! depend on which function is called first. A set and a named breaker of one name are two
+//! things (the set's breakers are named `name:key`); the registry warns of such a pair.
 
 use crate::config::{Setting, Settings, Value};
-use crate::{Config, Registry};
+use crate::{Config, KeyedLimits, Registry};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -33,6 +39,9 @@ pub struct Declaration {
     pub file: &'static str,
     pub line: u32,
     pub column: u32,
+    /// For an attribute with `key = ...`, the bounds of its set of per-key breakers (the
+    /// defaults where the attribute gives none); `None` for a single named breaker.
+    pub keyed: Option<KeyedLimits>,
 }
 
 inventory::collect!(Declaration);
@@ -50,36 +59,50 @@ impl Declaration {
             .unwrap_or_default()
     }
 
-    /// Whether the attribute gave any setting, rather than relying on the defaults.
+    /// Whether the attribute gave any setting, rather than relying on the defaults. Bounds of
+    /// a keyed set other than the defaults count as settings.
     fn gives_settings(&self) -> bool {
-        !self.settings.is_empty()
+        !self.settings.is_empty() || self.keyed.is_some_and(|l| l != KeyedLimits::default())
     }
 
-    /// Sorts before every other declaration of its name that should lose to it.
+    /// Whether it declares a set of per-key breakers.
+    fn is_keyed(&self) -> bool {
+        self.keyed.is_some()
+    }
+
+    /// Sorts before every other declaration of its name and kind that should lose to it.
     fn precedence(&self) -> impl Ord + '_ {
         (
             self.name,
+            self.is_keyed(),
             Reverse(self.gives_settings()),
             self.file,
             self.line,
             self.column,
         )
     }
+
+    /// `file:line:column`.
+    fn place(&self) -> String {
+        format!("{}:{}:{}", self.file, self.line, self.column)
+    }
 }
 
-/// The declarations that decide the settings of their names: one per name.
+/// The declarations that decide the settings of their names: one per name and kind (a named
+/// breaker, a keyed set).
 pub(crate) fn chosen<'a>(
     declarations: impl IntoIterator<Item = &'a Declaration>,
 ) -> Vec<&'a Declaration> {
     let mut all: Vec<&Declaration> = declarations.into_iter().collect();
     all.sort_by(|a, b| a.precedence().cmp(&b.precedence()));
-    all.dedup_by(|later, first| later.name == first.name);
+    all.dedup_by(|later, first| later.name == first.name && later.is_keyed() == first.is_keyed());
     all
 }
 
-/// Creates the breaker of every declaration in the program, and warns of functions that share
-/// a breaker by accident (see [`accidental_shares`]) or give one breaker different settings
-/// (see [`conflicting_settings`]).
+/// Creates the breaker or keyed set of every declaration in the program, and warns of
+/// functions that share a breaker by accident (see [`accidental_shares`]), give one breaker
+/// different settings (see [`conflicting_settings`]) or give one name to a breaker and a keyed
+/// set (see [`named_and_keyed`]).
 pub(crate) fn create_declared(registry: &Registry) {
     for warning in accidental_shares(inventory::iter::<Declaration>) {
         warn(&warning);
@@ -87,8 +110,18 @@ pub(crate) fn create_declared(registry: &Registry) {
     for warning in conflicting_settings(inventory::iter::<Declaration>) {
         warn(&warning);
     }
+    for warning in named_and_keyed(inventory::iter::<Declaration>) {
+        warn(&warning);
+    }
     for declaration in chosen(inventory::iter::<Declaration>) {
-        registry.get_or_create(declaration.name, declaration.config());
+        match declaration.keyed {
+            Some(limits) => {
+                registry.keyed(declaration.name, declaration.config(), limits);
+            }
+            None => {
+                registry.get_or_create(declaration.name, declaration.config());
+            }
+        }
     }
 }
 
@@ -132,52 +165,79 @@ pub(crate) fn accidental_shares<'a>(
 pub(crate) fn conflicting_settings<'a>(
     declarations: impl IntoIterator<Item = &'a Declaration>,
 ) -> Vec<String> {
-    let mut by_name: BTreeMap<&str, Vec<&Declaration>> = BTreeMap::new();
+    let mut by_name: BTreeMap<(&str, bool), Vec<&Declaration>> = BTreeMap::new();
     for d in declarations.into_iter().filter(|d| d.gives_settings()) {
-        by_name.entry(d.name).or_default().push(d);
+        by_name.entry((d.name, d.is_keyed())).or_default().push(d);
     }
     let mut warnings = Vec::new();
-    for (name, mut given) in by_name {
+    for ((name, keyed), mut given) in by_name {
         given.sort_by(|a, b| a.precedence().cmp(&b.precedence()));
-        let first = sorted_settings(given[0]);
-        if given.iter().all(|d| sorted_settings(d) == first) {
+        let first = written(given[0]);
+        if given.iter().all(|d| written(d) == first) {
             continue;
         }
         let places: Vec<String> = given
             .iter()
-            .map(|d| {
-                format!(
-                    "{}:{}:{} ({})",
-                    d.file,
-                    d.line,
-                    d.column,
-                    written(&sorted_settings(d))
-                )
-            })
+            .map(|d| format!("{} ({})", d.place(), written(d)))
             .collect();
+        let what = if keyed {
+            format!("the per-key breakers `{name}:...`")
+        } else {
+            format!("the breaker `{name}`")
+        };
         warnings.push(format!(
-            "the #[circuit_breaker] attributes at {} give the breaker `{name}` different \
-             settings; the first is used: give them in one place (the others may name the \
-             breaker alone)",
+            "the #[circuit_breaker] attributes at {} give {what} different settings; the first \
+             is used: give them in one place (the others may name the breaker alone)",
             places.join(" and ")
         ));
     }
     warnings
 }
 
-/// A declaration's settings in the table's order, to compare two declarations.
-fn sorted_settings(d: &Declaration) -> Vec<(Setting, Value)> {
-    let mut settings = d.settings.to_vec();
-    settings.sort_by_key(|&(setting, _)| setting);
-    settings
+/// One warning for each name that some attributes give a single breaker and others, with
+/// `key = ...`, a set of per-key breakers. Both are made and work (the set's breakers are named
+/// `name:key`), but one name then means two things: `registry().state(name)` reads the single
+/// breaker alone, and `configure(name, ..)` configures both. Surely one of them was meant to
+/// have another name.
+pub(crate) fn named_and_keyed<'a>(
+    declarations: impl IntoIterator<Item = &'a Declaration>,
+) -> Vec<String> {
+    let mut by_name: BTreeMap<&str, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    for d in declarations {
+        let (named, keyed) = by_name.entry(d.name).or_default();
+        if d.is_keyed() { keyed } else { named }.insert(d.place());
+    }
+    by_name
+        .into_iter()
+        .filter(|(_, (named, keyed))| !named.is_empty() && !keyed.is_empty())
+        .map(|(name, (named, keyed))| {
+            let list = |at: BTreeSet<String>| at.into_iter().collect::<Vec<_>>().join(" and ");
+            format!(
+                "the #[circuit_breaker] attributes at {} declare one breaker `{name}`, and those \
+                 at {} a breaker per key under the same name (`{name}:<key>`): they are two \
+                 things, and `configure(\"{name}\", ..)` reaches both; give one of them another \
+                 `name`",
+                list(named),
+                list(keyed)
+            )
+        })
+        .collect()
 }
 
-/// `failure_threshold = 3, recovery_timeout = 30s`.
-fn written(settings: &[(Setting, Value)]) -> String {
-    let written: Vec<String> = settings
+/// `failure_threshold = 3, recovery_timeout = 30s`: a declaration's settings in the table's
+/// order, then a keyed set's bounds, to compare two declarations and to name them.
+fn written(d: &Declaration) -> String {
+    let mut settings = d.settings.to_vec();
+    settings.sort_by_key(|&(setting, _)| setting);
+    let mut written: Vec<String> = settings
         .iter()
         .map(|(setting, value)| format!("{} = {value}", setting.name()))
         .collect();
+    if let Some(limits) = d.keyed {
+        written.push(format!("max_keys = {}", limits.max_breakers()));
+        let idle = Value::Duration(limits.idle_timeout());
+        written.push(format!("key_idle_timeout = {idle}"));
+    }
     written.join(", ")
 }
 
@@ -206,6 +266,7 @@ mod tests {
             file,
             line,
             column: 1,
+            keyed: None,
         }
     }
 
@@ -317,5 +378,73 @@ mod tests {
             ..declared("y", "a.rs", 1, &[])
         };
         assert_eq!(refused.config().failure_threshold(), 5);
+    }
+
+    /// A declaration with `key = ...`, with the given bounds.
+    fn keyed(
+        name: &'static str,
+        file: &'static str,
+        settings: &'static [(Setting, Value)],
+        limits: KeyedLimits,
+    ) -> Declaration {
+        Declaration {
+            keyed: Some(limits),
+            ..declared(name, file, 1, settings)
+        }
+    }
+
+    #[test]
+    fn a_keyed_set_and_a_named_breaker_of_one_name_are_chosen_apart() {
+        let named = declared("hosts", "a.rs", 1, SEVEN);
+        let per_key = keyed("hosts", "b.rs", NINE, KeyedLimits::DEFAULT);
+        let chosen = chosen([&per_key, &named]);
+        let kinds: Vec<_> = chosen.iter().map(|d| (d.name, d.keyed.is_some())).collect();
+        assert_eq!(kinds, [("hosts", false), ("hosts", true)]);
+        assert_eq!(chosen[1].config().failure_threshold(), 9);
+        // Different kinds do not conflict in their settings: they are two things.
+        assert!(conflicting_settings([&named, &per_key]).is_empty());
+    }
+
+    #[test]
+    fn a_name_given_to_a_breaker_and_to_a_keyed_set_is_warned_of_naming_both_places() {
+        let named = declared("hosts", "src/a.rs", 3, &[]);
+        let per_key = keyed("hosts", "src/b.rs", &[], KeyedLimits::DEFAULT);
+        let other = keyed("tenants", "src/c.rs", &[], KeyedLimits::DEFAULT);
+        assert_eq!(
+            named_and_keyed([&per_key, &other, &named]),
+            [
+                "the #[circuit_breaker] attributes at src/a.rs:3:1 declare one breaker `hosts`, \
+                 and those at src/b.rs:1:1 a breaker per key under the same name \
+                 (`hosts:<key>`): they are two things, and `configure(\"hosts\", ..)` reaches \
+                 both; give one of them another `name`"
+            ]
+        );
+        assert!(named_and_keyed([&per_key, &other]).is_empty());
+    }
+
+    #[test]
+    fn keyed_sets_of_one_name_with_different_bounds_are_warned_of_and_the_first_wins() {
+        let minutes = |m: u64| std::time::Duration::from_secs(60 * m);
+        let small = keyed("hosts", "src/a.rs", &[], KeyedLimits::new(10, minutes(1)));
+        let large = keyed(
+            "hosts",
+            "src/b.rs",
+            &[],
+            KeyedLimits::new(1_000, minutes(10)),
+        );
+        // The default bounds and no setting: agrees with any.
+        let bare = keyed("hosts", "src/c.rs", &[], KeyedLimits::DEFAULT);
+        assert_eq!(
+            conflicting_settings([&large, &bare, &small]),
+            [
+                "the #[circuit_breaker] attributes at src/a.rs:1:1 (max_keys = 10, \
+                 key_idle_timeout = 60s) and src/b.rs:1:1 (max_keys = 1000, key_idle_timeout = \
+                 600s) give the per-key breakers `hosts:...` different settings; the first is \
+                 used: give them in one place (the others may name the breaker alone)"
+            ]
+        );
+        let chosen = chosen([&large, &bare, &small]);
+        assert_eq!(chosen.len(), 1);
+        assert_eq!(chosen[0].keyed.unwrap().max_breakers(), 10);
     }
 }

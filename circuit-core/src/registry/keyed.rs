@@ -5,12 +5,16 @@
 //! the tail of the breaker's own name (so the key is stored once, in the name). Lookups take one
 //! shard's read lock; creation, eviction and the idle sweep are serialised by one lock of their
 //! own, which is what keeps the bound exact. Time is read from the template's clock, so tests
-//! drive idleness with a [`ManualClock`](crate::clock::ManualClock).
+//! drive idleness with a [`ManualClock`](crate::clock::ManualClock). The template may be
+//! replaced ([`KeyedBreakers::reconfigure`], which [`Registry::configure`](crate::Registry::configure)
+//! calls for a set of its name): it sits behind a lock that only creation and reports take,
+//! and its clock in a [`BreakerClock`], which a lookup reads as a breaker reads its own.
 //!
 //! Breakers here have counted names (see `breaker/name.rs`): once a breaker is dropped from
 //! the set and the last `Arc` and `CircuitOpen` of it are gone, its name is freed too.
 
 use crate::breaker::name::Name;
+use crate::clock::swappable::BreakerClock;
 use crate::events::delivery::Listener;
 use crate::registry::table::{hash_name, same_name};
 use crate::{CircuitBreaker, Config, Snapshot};
@@ -39,29 +43,39 @@ pub struct KeyedLimits {
 
 impl KeyedLimits {
     /// At most `max_breakers` breakers (at least 1), each dropped once no call has looked it up
-    /// for `idle_timeout` (at least 1 ms).
-    pub fn new(max_breakers: usize, idle_timeout: Duration) -> KeyedLimits {
+    /// for `idle_timeout` (at least 1 ms). A `const fn`, so that the attribute's declarations
+    /// can hold one in a `static`.
+    pub const fn new(max_breakers: usize, idle_timeout: Duration) -> KeyedLimits {
+        const SHORTEST: Duration = Duration::from_millis(1);
+        // `Ord::max` is not `const`.
         KeyedLimits {
-            max_breakers: max_breakers.max(1),
-            idle_timeout: idle_timeout.max(Duration::from_millis(1)),
+            max_breakers: if max_breakers == 0 { 1 } else { max_breakers },
+            idle_timeout: if idle_timeout.as_nanos() < SHORTEST.as_nanos() {
+                SHORTEST
+            } else {
+                idle_timeout
+            },
         }
     }
 
+    /// The defaults: 10,000 breakers, dropped after 10 minutes without a call.
+    pub const DEFAULT: KeyedLimits = KeyedLimits::new(10_000, Duration::from_secs(600));
+
     /// The most breakers the set holds at once.
-    pub fn max_breakers(&self) -> usize {
+    pub const fn max_breakers(&self) -> usize {
         self.max_breakers
     }
 
     /// How long a breaker stays in the set without being looked up.
-    pub fn idle_timeout(&self) -> Duration {
+    pub const fn idle_timeout(&self) -> Duration {
         self.idle_timeout
     }
 }
 
 impl Default for KeyedLimits {
-    /// 10,000 breakers, dropped after 10 minutes without a call.
+    /// [`KeyedLimits::DEFAULT`]: 10,000 breakers, dropped after 10 minutes without a call.
     fn default() -> KeyedLimits {
-        KeyedLimits::new(10_000, Duration::from_secs(600))
+        KeyedLimits::DEFAULT
     }
 }
 
@@ -124,8 +138,11 @@ pub enum KeyError {
 /// ```
 pub struct KeyedBreakers {
     set: Box<str>,
-    /// Shared by every breaker of the set until one is reconfigured.
-    template: Arc<Config>,
+    /// Shared by every breaker of the set until one is reconfigured. Read when a breaker is
+    /// made and by reports, never by a lookup that finds its breaker.
+    template: RwLock<Arc<Config>>,
+    /// The template's clock, which idle times are measured on.
+    clock: BreakerClock,
     limits: KeyedLimits,
     shards: Box<[RwLock<HashTable<Entry>>]>,
     hasher: foldhash::fast::RandomState,
@@ -154,7 +171,8 @@ impl KeyedBreakers {
     pub fn new(set: &str, template: Config, limits: KeyedLimits) -> KeyedBreakers {
         KeyedBreakers {
             set: set.into(),
-            template: Arc::new(template),
+            clock: BreakerClock::new(template.clock.clone()),
+            template: RwLock::new(Arc::new(template)),
             limits,
             shards: (0..SHARDS).map(|_| RwLock::new(HashTable::new())).collect(),
             hasher: foldhash::fast::RandomState::default(),
@@ -182,8 +200,50 @@ impl KeyedBreakers {
     }
 
     /// The template new breakers are configured with.
-    pub fn template(&self) -> &Config {
-        &self.template
+    pub fn template(&self) -> Config {
+        Config::clone(&self.template.read())
+    }
+
+    /// Replaces the template: breakers made from now on are configured with `template`, and
+    /// every breaker in the set is reconfigured with it now (each keeps its state, as
+    /// [`CircuitBreaker::reconfigure`] says). Idle times are measured on the new template's
+    /// clock; when that is another clock, every breaker's idle time starts again from now.
+    /// The bounds stay as they are.
+    ///
+    /// [`Registry::configure`](crate::Registry::configure) calls it for the set of the name it
+    /// is given, so the environment and files configure a set as they configure a named
+    /// breaker.
+    pub fn reconfigure(&self, template: Config) {
+        let template = Arc::new(template);
+        let live: Vec<Arc<CircuitBreaker>> = {
+            // Under `changes`: no breaker is made from the old template once it is replaced,
+            // and every breaker made before is in the table.
+            let _changes = self.changes.lock();
+            *self.template.write() = template.clone();
+            if self.clock.replace(template.clock.clone()) {
+                let now = self.now_ms();
+                for shard in self.shards.iter() {
+                    for entry in shard.read().iter() {
+                        entry.last_used_ms.store(now, Ordering::Relaxed);
+                    }
+                }
+                self.next_sweep_ms.store(0, Ordering::Relaxed);
+            }
+            self.shards
+                .iter()
+                .flat_map(|s| {
+                    s.read()
+                        .iter()
+                        .map(|e| e.breaker.clone())
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        // Outside every lock of the set: a reconfigured breaker may change state, and its
+        // listeners may look keys up.
+        for breaker in live {
+            breaker.reconfigure_shared(template.clone());
+        }
     }
 
     /// How many breakers the set holds.
@@ -274,7 +334,8 @@ impl KeyedBreakers {
         } else {
             Name::counted(&format!("{}:{key}", self.set))
         };
-        let mut breaker = CircuitBreaker::named(name, self.template.clone());
+        let template = self.template.read().clone();
+        let mut breaker = CircuitBreaker::named(name, template);
         if let Some(forwarder) = &self.heard_by {
             breaker = breaker.heard_by(forwarder.clone());
         }
@@ -381,11 +442,7 @@ impl KeyedBreakers {
     /// milliseconds behind it): idle times are whole seconds, and the precise read cost
     /// several times the rest of a lookup.
     fn now_ms(&self) -> u64 {
-        let nanos = match &self.template.clock {
-            Some(clock) => crate::clock::saturating_nanos(clock.now()),
-            None => crate::clock::system::coarse_nanos().0,
-        };
-        nanos / 1_000_000
+        self.clock.coarse_now_nanos() / 1_000_000
     }
 }
 

@@ -122,14 +122,27 @@ impl Registry {
     /// twice shares its breakers). See [`KeyedBreakers`]. The set's breakers are not among the
     /// registry's named breakers: [`snapshots`](Self::snapshots) and the reports built on it
     /// do not grow with keys.
+    ///
+    /// A configuration given to [`configure`](Self::configure) for the name `set` wins over
+    /// `template`, before the set is made (it is then the template) or after (the set is
+    /// reconfigured), as for a named breaker; so the environment and files reach a set by its
+    /// name.
     pub fn keyed(&self, set: &str, template: Config, limits: KeyedLimits) -> Arc<KeyedBreakers> {
-        self.keyed
-            .lock()
-            .entry(set.to_owned())
-            .or_insert_with(|| {
-                Arc::new(KeyedBreakers::new(set, template, limits).heard_by(self.forwarder.clone()))
-            })
-            .clone()
+        let mut sets = self.keyed.lock();
+        if let Some(found) = sets.get(set) {
+            return found.clone();
+        }
+        // Read, not taken: a named breaker of the same name may still be made and take it.
+        let template = self.pending.lock().get(set).cloned().unwrap_or(template);
+        let made =
+            Arc::new(KeyedBreakers::new(set, template, limits).heard_by(self.forwarder.clone()));
+        sets.insert(set.to_owned(), made.clone());
+        made
+    }
+
+    /// The set of per-key breakers named `set`, if one was made.
+    pub fn keyed_set(&self, set: &str) -> Option<Arc<KeyedBreakers>> {
+        self.keyed.lock().get(set).cloned()
     }
 
     /// The breaker named `name`, borrowed from the registry: no lock, no reference count, so
@@ -219,29 +232,58 @@ impl Registry {
     /// Sets the configuration of the breaker named `name`: applied now to a live breaker
     /// (see [`CircuitBreaker::reconfigure`]), or kept until the breaker is created. Wins over
     /// the literals of a `#[circuit_breaker]` attribute.
+    ///
+    /// It configures a set of per-key breakers of that name too ([`keyed`](Self::keyed), or an
+    /// attribute with `key = ...`): the set's template, and every breaker in it, now
+    /// ([`KeyedBreakers::reconfigure`]) or when the set is made.
     pub fn configure(&self, name: &str, config: Config) {
+        let set = self.keyed_set(name);
+        if let Some(set) = &set {
+            set.reconfigure(config.clone());
+        }
+        if !self.configure_named(name, config.clone()) || set.is_some() {
+            return;
+        }
+        // Kept for a breaker not made yet: a set made since the look above read `pending`
+        // before it was written, and is configured here.
+        if let Some(set) = self.keyed_set(name) {
+            set.reconfigure(config);
+        }
+    }
+
+    /// `configure` for the named breaker; returns whether the configuration was kept for a
+    /// breaker not made yet.
+    fn configure_named(&self, name: &str, config: Config) -> bool {
         if let Some(breaker) = self.lookup(name) {
             breaker.reconfigure(config);
-            return;
+            return false;
         }
         // Under the creation lock, so a concurrent creation cannot slip between the lookup
         // and the insertion and miss this configuration.
         let _writer = self.writer.lock();
         match self.lookup(name) {
-            Some(breaker) => breaker.reconfigure(config),
+            Some(breaker) => {
+                breaker.reconfigure(config);
+                false
+            }
             None => {
                 self.pending.lock().insert(name.to_owned(), config);
+                true
             }
         }
     }
 }
 
 impl Registry {
-    /// The configuration `name` has now: its live breaker's, or the one waiting for its
-    /// creation. Configuration sources lay their settings over it.
+    /// The configuration `name` has now: its live breaker's, else its keyed set's template,
+    /// else the one waiting for its creation. Configuration sources lay their settings over
+    /// it.
     pub(crate) fn current_config(&self, name: &str) -> Option<Config> {
         if let Some(breaker) = self.lookup(name) {
             return Some(breaker.config());
+        }
+        if let Some(set) = self.keyed_set(name) {
+            return Some(set.template());
         }
         let _writer = self.writer.lock();
         match self.lookup(name) {

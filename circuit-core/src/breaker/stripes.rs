@@ -31,11 +31,26 @@ impl<const N: usize> Stripe<N> {
         Stripe(std::array::from_fn(|_| AtomicU64::new(0)))
     }
 
+    /// Adds `by` to counter `i`, wrapping, on a stripe this thread owns (it holds the lease):
+    /// no other thread writes it, so a load and a store cannot lose an addition; readers may
+    /// see it a moment late.
+    #[inline(always)]
+    fn bump_owned(&self, (i, by): (usize, u64)) {
+        let cell = &self.0[i];
+        cell.store(
+            cell.load(Ordering::Relaxed).wrapping_add(by),
+            Ordering::Relaxed,
+        );
+    }
+
     /// Counter `i` as it stands (Relaxed: a count read a moment late is still a count).
     pub(crate) fn get(&self, i: usize) -> u64 {
         self.0[i].load(Ordering::Relaxed)
     }
 }
+
+/// The second counter of a call to `add_slow` that counts one.
+const NO_COUNTER: usize = usize::MAX;
 
 /// A pointer to one stripe, null until its lease index first counts.
 type Slot<const N: usize> = AtomicPtr<Stripe<N>>;
@@ -56,11 +71,21 @@ impl<const N: usize> Striped<N> {
         }
     }
 
-    /// Adds each `(counter, amount)` of `adds`, wrapping, on this thread's stripe. Kept small
-    /// enough to inline: one thread-local load, two pointer loads, a plain load and store per
-    /// counter.
+    /// Adds `by` to counter `i`, wrapping, on this thread's stripe. Kept small enough to
+    /// inline: one thread-local load, two pointer loads, a plain load and store.
     #[inline(always)]
-    pub(crate) fn add<const K: usize>(&self, adds: [(usize, u64); K]) {
+    pub(crate) fn add(&self, i: usize, by: u64) {
+        self.add_pair((i, by), None);
+    }
+
+    /// Adds to two counters at once (a bucket and a sum), finding the stripe once.
+    #[inline(always)]
+    pub(crate) fn add_two(&self, first: (usize, u64), second: (usize, u64)) {
+        self.add_pair(first, Some(second));
+    }
+
+    #[inline(always)]
+    fn add_pair(&self, first: (usize, u64), second: Option<(usize, u64)>) {
         let index = lease::current();
         // Out-of-range indexes are the "no lease" markers, sent to the slow path.
         if index < lease::MAX_STRIPES {
@@ -72,45 +97,40 @@ impl<const N: usize> Striped<N> {
                 if !stripe.is_null() {
                     // SAFETY: an installed stripe lives as long as its table.
                     let stripe = unsafe { &*stripe };
-                    for (i, by) in adds {
-                        // Only this thread writes this stripe (it holds the lease), so a load
-                        // and a store cannot lose an addition; readers may see it a moment
-                        // late.
-                        let cell = &stripe.0[i];
-                        cell.store(
-                            cell.load(Ordering::Relaxed).wrapping_add(by),
-                            Ordering::Relaxed,
-                        );
+                    stripe.bump_owned(first);
+                    if let Some(second) = second {
+                        stripe.bump_owned(second);
                     }
                     return;
                 }
             }
         }
-        self.add_slow(index, &adds);
+        // Scalars, not an array or a slice: one of those was written to the stack ahead of
+        // the fast path's branches (two stores a count, seen in the generated code).
+        self.add_slow(index, first, second.unwrap_or((NO_COUNTER, 0)));
     }
 
     /// The first count of this set, or of this thread on it, or a count on the overflow
-    /// stripe: allocates what is missing, then counts.
+    /// stripe: allocates what is missing, then counts. `second` is [`NO_COUNTER`] for one
+    /// count.
     #[cold]
-    fn add_slow(&self, index: usize, adds: &[(usize, u64)]) {
+    #[inline(never)]
+    fn add_slow(&self, index: usize, first: (usize, u64), second: (usize, u64)) {
         let table = self.table_or_install();
         let stripes = lease::stripes();
+        let adds = [first, second]
+            .into_iter()
+            .filter(|&(i, _)| i != NO_COUNTER);
         if index < stripes {
-            // SAFETY: as in `add`.
+            // SAFETY: as in `add_pair`.
             let slot = unsafe { &*table.add(index) };
-            // SAFETY: as in `add`.
+            // SAFETY: as in `add_pair`.
             let stripe = unsafe { &*install(slot) };
-            for &(i, by) in adds {
-                let cell = &stripe.0[i];
-                cell.store(
-                    cell.load(Ordering::Relaxed).wrapping_add(by),
-                    Ordering::Relaxed,
-                );
-            }
+            adds.for_each(|add| stripe.bump_owned(add));
         } else {
             // SAFETY: the last slot is the overflow stripe, allocated with the table.
             let overflow = unsafe { &*(*table.add(stripes)).load(Ordering::Acquire) };
-            for &(i, by) in adds {
+            for (i, by) in adds {
                 overflow.0[i].fetch_add(by, Ordering::Relaxed);
             }
         }
@@ -347,9 +367,9 @@ mod tests {
                 let set = set.clone();
                 std::thread::spawn(move || {
                     for _ in 0..1000 {
-                        set.add([(0, 1), (3, 7)]);
+                        set.add_two((0, 1), (3, 7));
                     }
-                    set.add([(2, 1)]);
+                    set.add(2, 1);
                 })
             })
             .collect();
@@ -367,8 +387,8 @@ mod tests {
         let set = Striped::<16>::new();
         assert_eq!(set.stripes().count(), 0);
         assert_eq!(set.sum(0), 0);
-        set.add([(0, 1)]);
-        set.add([(0, 1)]);
+        set.add(0, 1);
+        set.add(0, 1);
         // This thread's stripe and the overflow stripe that comes with the table.
         assert_eq!(set.stripes().count(), 2);
         assert_eq!(set.sum(0), 2);
@@ -379,7 +399,7 @@ mod tests {
         let set = Arc::new(Striped::<16>::new());
         for _ in 0..50 {
             let s = set.clone();
-            std::thread::spawn(move || s.add([(3, 1)])).join().unwrap();
+            std::thread::spawn(move || s.add(3, 1)).join().unwrap();
         }
         assert_eq!(set.sum(3), 50);
     }
@@ -387,8 +407,8 @@ mod tests {
     #[test]
     fn additions_wrap_rather_than_overflow() {
         let set = Striped::<16>::new();
-        set.add([(0, u64::MAX)]);
-        set.add([(0, 2)]);
+        set.add(0, u64::MAX);
+        set.add(0, 2);
         assert_eq!(set.sum(0), 1);
     }
 

@@ -57,7 +57,7 @@ impl Totals {
     /// Adds one to `total`.
     #[inline]
     pub(crate) fn add(&self, total: Total) {
-        self.stripes.add([(total as usize, 1)]);
+        self.stripes.add(total as usize, 1);
     }
 
     /// The sum over every stripe.

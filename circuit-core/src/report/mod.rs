@@ -1,4 +1,5 @@
-//! Reports on breakers: one breaker's [`Snapshot`], a registry's [`HealthReport`], and
+//! Reports on breakers: one breaker's [`Snapshot`], a registry's [`HealthReport`], the
+//! call-duration histogram of a breaker that records one ([`DurationHistogram`]), and
 //! Prometheus metrics read at scrape time ([`prometheus`], feature
 //! `prometheus`).
 

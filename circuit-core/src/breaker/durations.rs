@@ -148,6 +148,15 @@ impl CircuitBreaker {
         shared.records_durations().then(|| shared.durations.read())
     }
 
+    /// Records a call that began at `started` and ends now under `class`, if it was timed on
+    /// the precise clock for the histogram: for the outcomes that need no other reading of
+    /// the clock (the clock is not read for a call not so timed).
+    pub(crate) fn record_duration_now(&self, class: Class, started: Started) {
+        if started.precise_nanos().is_some() {
+            self.record_duration(class, started, self.ended(started));
+        }
+    }
+
     /// Records a call that began at `started` and ended at `now_ns` (read by
     /// [`ended`](Self::ended)) under `class`, if it was timed on the precise clock for the
     /// histogram and the breaker still records.

@@ -91,7 +91,7 @@ impl CircuitBreaker {
             return;
         }
         self.totals.add(Total::Failures);
-        self.record_duration(Class::Failure, started, self.ended(started));
+        self.record_duration_now(Class::Failure, started);
         self.stamp_failure();
         let at_least = at_least.min(MAX_RECOVERY_TIMEOUT);
         let mut w = self.load();

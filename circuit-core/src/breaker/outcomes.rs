@@ -58,7 +58,7 @@ impl CircuitBreaker {
             // A metrics-only breaker's call it would have rejected: counted, moving no state.
             State::Open => {
                 self.totals.add(Total::Successes);
-                self.record_duration(class, started, self.ended(started));
+                self.record_duration_now(class, started);
             }
             // Disabled records nothing; ForcedOpen admits nobody; Closed is the caller's.
             State::Disabled | State::ForcedOpen | State::Closed => {}
@@ -176,7 +176,7 @@ impl CircuitBreaker {
             return;
         }
         self.totals.add(Total::Ignored);
-        self.record_duration(Class::Ignored, started, self.ended(started));
+        self.record_duration_now(Class::Ignored, started);
         self.on_cancel(admitted);
     }
 

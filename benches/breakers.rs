@@ -227,6 +227,39 @@ fn rate_success(c: &mut Criterion) {
     g.finish();
 }
 
+/// `record_call_durations`: what timing each call for the histogram costs (two reads of the
+/// precise clock and two counts on the thread's own stripe), against the same breaker without
+/// it, on one thread and on two (no shared write either way, so both should scale alike).
+fn call_durations(c: &mut Criterion) {
+    let mut g = c.benchmark_group("call_durations");
+    let off = circuit();
+    let config = Config::builder()
+        .record_call_durations(true)
+        .recovery_timeout(HOUR)
+        .build()
+        .expect("valid config");
+    let on = Arc::new(CircuitBreaker::new("bench-durations", config));
+    let cases: [(&str, &(dyn Fn() + Sync)); 3] = [
+        ("plain_call", &|| {
+            let _ = black_box(work().ok());
+        }),
+        ("off", &|| {
+            let _ = black_box(off.call(work).ok());
+        }),
+        ("recording", &|| {
+            let _ = black_box(on.call(work).ok());
+        }),
+    ];
+    for threads in [1, 2] {
+        for (name, op) in cases {
+            g.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &t| {
+                b.iter_custom(|iters| on_threads(t, iters, op))
+            });
+        }
+    }
+    g.finish();
+}
+
 /// Target 4: Closed with one call in a hundred failing.
 fn one_percent_failures(c: &mut Criterion) {
     let mut g = c.benchmark_group("one_percent_failures");
@@ -471,7 +504,7 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = closed_success, open_rejected, shared_by_threads, rate_success,
+    targets = closed_success, open_rejected, shared_by_threads, rate_success, call_durations,
         one_percent_failures, async_ready, lookup, attribute, allocations
 }
 criterion_main!(benches);

@@ -51,15 +51,22 @@ impl Rng {
     }
 }
 
-/// A valid configuration: thresholds up to 3, timeouts and waits of 1-300 ms.
+/// A valid configuration: thresholds up to 3, timeouts and waits of 1-300 ms, call durations
+/// recorded or not (so reloads turn recording on and off under the calls).
 fn config(rng: &mut Rng, clock: &ManualClock) -> Config {
     let max = rng.between(1, 3) as u32;
+    let failures = rng.between(1, 3) as u32;
+    let successes = rng.between(1, u64::from(max)) as u32;
+    let recovery_ms = rng.between(1, 200);
     Config::builder()
-        .failure_threshold(rng.between(1, 3) as u32)
+        .failure_threshold(failures)
         .half_open_max_calls(max)
-        .success_threshold(rng.between(1, u64::from(max)) as u32)
-        .recovery_timeout(Duration::from_millis(rng.between(1, 200)))
+        .success_threshold(successes)
+        .recovery_timeout(Duration::from_millis(recovery_ms))
         .half_open_max_wait(Duration::from_millis(rng.between(1, 300)))
+        // From a draw already made, not a new one: each numbered case keeps the scenario it
+        // had before recording existed.
+        .record_call_durations(recovery_ms % 2 == 1)
         .clock(clock.clone())
         .build()
         .expect("valid by construction")
@@ -211,6 +218,16 @@ fn scenario(case: u64) -> u64 {
         (seen.successes, seen.failures, seen.rejected),
         "case {case}: totals"
     );
+    // Calls timed while recording was on, each once at most: never more than the calls with
+    // an outcome.
+    if let Some(d) = &snap.durations {
+        assert!(
+            d.count() <= snap.successes + snap.failures + snap.ignored,
+            "case {case}: {} calls timed of {} with an outcome",
+            d.count(),
+            snap.successes + snap.failures + snap.ignored
+        );
+    }
     // One legal path, ending where the breaker is.
     let mut at = State::Closed;
     for t in heard.lock().unwrap().iter() {

@@ -100,6 +100,36 @@ fn idle_breakers_are_small_and_a_million_fit_in_256_mib() {
     );
     drop(set);
 
+    // Recording call durations costs only the breakers that record: the window's shared part
+    // (236 bytes: the rate rules' ledger sits in it, empty) holding the histogram's pointer,
+    // installed when the breaker is made; the histogram's stripes come with the first call.
+    // Never an inline histogram (2 KiB and more).
+    let recording = Config::builder()
+        .record_call_durations(true)
+        .build()
+        .unwrap();
+    let set = KeyedBreakers::new(
+        "timed-tenants",
+        recording,
+        KeyedLimits::new(2 * MILLION, Duration::from_secs(3600)),
+    );
+    let (timed, kept) =
+        heap_bytes_per_breaker(10_000, |i| set.get(&format!("tenant-{i}")).unwrap());
+    println!("a keyed breaker that records call durations, idle: {timed} heap bytes");
+    assert!(
+        timed <= keyed + 256,
+        "recording adds {} bytes to an idle breaker",
+        timed - keyed
+    );
+    let called = LIVE_BYTES.load(Ordering::Relaxed);
+    let _ = kept[0].call(|| Ok::<_, ()>(()));
+    println!(
+        "its first call allocates {} bytes (totals and histogram)",
+        LIVE_BYTES.load(Ordering::Relaxed) - called
+    );
+    drop(kept);
+    drop(set);
+
     // A million in a set, by resident memory (allocator overhead and all).
     let before = resident_kib();
     let set = KeyedBreakers::new(

@@ -1,5 +1,6 @@
 //! The call path allocates nothing: success, failure below the threshold, rejection, a
-//! half-open trial, and an async call on a ready future. A counting global allocator proves it.
+//! half-open trial, an async call on a ready future, and a call timed for the duration
+//! histogram. A counting global allocator proves it.
 //!
 //! Keep this file a test binary of its own: `#[global_allocator]` replaces the allocator of the
 //! whole binary, so every test sharing it would run on the counting allocator, and a binary can
@@ -91,6 +92,26 @@ fn an_async_call_on_a_ready_future_allocates_nothing() {
         }
     });
     assert_eq!(n, 0);
+}
+
+#[test]
+fn a_breaker_that_records_call_durations_allocates_nothing_per_call() {
+    let clock = ManualClock::new();
+    let config = Config::builder()
+        .record_call_durations(true)
+        .failure_threshold(u32::MAX)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let b = CircuitBreaker::new("alloc-durations", config);
+    // Warm up: the histogram's stripe table and this thread's stripe, once.
+    let _ = b.call(|| Ok::<_, ()>(()));
+    let n = allocations(10_000, || {
+        assert!(b.call(|| Ok::<_, ()>(1)).is_ok());
+        assert!(b.call(|| Err::<(), _>(())).is_err());
+    });
+    assert_eq!(n, 0);
+    assert_eq!(b.durations().unwrap().count(), 20_001);
 }
 
 #[test]

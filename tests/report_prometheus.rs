@@ -55,6 +55,10 @@ fn parse(text: &str) -> Exposition {
             types.insert(name.to_owned(), kind.to_owned());
         } else if line.starts_with("# HELP ") {
             continue;
+        } else if let Some(rest) = line.strip_prefix("# UNIT ") {
+            // OpenMetrics' unit of a family whose name ends in it: only seconds here.
+            let (name, unit) = rest.split_once(' ').expect("# UNIT name unit");
+            assert!(name.ends_with("_seconds") && unit == "seconds", "{line}");
         } else {
             samples.push(parse_sample(line));
         }
@@ -134,7 +138,11 @@ fn families_have_the_designs_names_and_types() {
     assert_eq!(m.types["circuit_breaker_calls"], "counter");
     assert_eq!(m.types["circuit_breaker_failure_rate"], "gauge");
     assert_eq!(m.types["circuit_breaker_slow_call_rate"], "gauge");
-    assert_eq!(m.types.len(), 6);
+    assert_eq!(
+        m.types["circuit_breaker_call_duration_seconds"],
+        "histogram"
+    );
+    assert_eq!(m.types.len(), 7);
     let names: std::collections::BTreeSet<&str> =
         m.samples.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
@@ -357,4 +365,107 @@ async fn timeouts_and_abandoned_calls_have_their_results() {
     assert_eq!(calls("timeout"), 1.0);
     assert_eq!(calls("abandoned"), 2.0);
     assert_eq!(calls("failure"), 2.0);
+}
+
+/// The samples of one breaker's call-duration histogram for `result`: `(le, count)` of its
+/// buckets in the order written, then `_sum` and `_count`.
+type Histogram = (Vec<(String, f64)>, f64, f64);
+
+fn histogram(m: &Exposition, name: &str, result: &str) -> Histogram {
+    const FAMILY: &str = "circuit_breaker_call_duration_seconds";
+    let ours = |s: &&Sample| {
+        s.labels.get("name").map(String::as_str) == Some(name)
+            && s.labels.get("result").map(String::as_str) == Some(result)
+    };
+    let buckets = m
+        .samples
+        .iter()
+        .filter(|s| s.name == format!("{FAMILY}_bucket"))
+        .filter(ours)
+        .map(|s| (s.labels["le"].clone(), s.value))
+        .collect();
+    let labels = [("name", name), ("result", result)];
+    (
+        buckets,
+        m.value(&format!("{FAMILY}_sum"), &labels),
+        m.value(&format!("{FAMILY}_count"), &labels),
+    )
+}
+
+#[test]
+fn call_durations_are_a_histogram_per_name_and_result_for_breakers_that_record() {
+    let registry = Arc::new(Registry::new());
+    let clock = ManualClock::new();
+    let config = Config::builder()
+        .record_call_durations(true)
+        .failure_threshold(100)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let timed = registry.get_or_create("timed", config);
+    breaker(&registry, "untimed", &clock);
+    let took = |d: Duration, r: Result<(), &'static str>| {
+        let _ = timed.call(|| {
+            clock.advance(d);
+            r
+        });
+    };
+    for d in [1, 3, 3, 40, 700, 12_000] {
+        took(Duration::from_millis(d), Ok(()));
+    }
+    took(Duration::from_millis(2), Err("down"));
+    let _ = timed.call_with(|| Err::<(), _>("not found"), |_| Outcome::Excluded);
+
+    let m = scrape(&registry);
+    let (buckets, sum, count) = histogram(&m, "timed", "success");
+    let les: Vec<&str> = buckets.iter().map(|(le, _)| le.as_str()).collect();
+    assert_eq!(
+        les,
+        [
+            "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0",
+            "2.5", "5.0", "10.0", "+Inf"
+        ]
+    );
+    let counts: Vec<f64> = buckets.iter().map(|(_, n)| *n).collect();
+    assert!(
+        counts.windows(2).all(|w| w[0] <= w[1]),
+        "cumulative buckets never decrease: {counts:?}"
+    );
+    assert_eq!(
+        counts,
+        [1.0, 1.0, 3.0, 3.0, 3.0, 4.0, 4.0, 4.0, 4.0, 5.0, 5.0, 5.0, 5.0, 6.0]
+    );
+    assert_eq!(count, 6.0, "`_count` is the calls");
+    assert_eq!(count, *counts.last().unwrap(), "and the +Inf bucket");
+    assert!((sum - 12.747).abs() < 1e-9, "`_sum` in seconds: {sum}");
+
+    let (failure, failure_sum, failure_count) = histogram(&m, "timed", "failure");
+    assert_eq!(
+        (failure[1].1, failure_sum, failure_count),
+        (1.0, 0.002, 1.0)
+    );
+    assert_eq!(histogram(&m, "timed", "excluded").2, 1.0);
+    assert_eq!(histogram(&m, "timed", "ignored").2, 0.0);
+    let all_counts: f64 = ["success", "failure", "excluded", "ignored"]
+        .iter()
+        .map(|r| histogram(&m, "timed", r).2)
+        .sum();
+    let calls = |result| {
+        m.value(
+            "circuit_breaker_calls_total",
+            &[("name", "timed"), ("result", result)],
+        )
+    };
+    assert_eq!(
+        all_counts,
+        calls("success") + calls("failure") + calls("ignored"),
+        "the results' counts add up to the calls made"
+    );
+    assert!(
+        m.samples
+            .iter()
+            .all(|s| !s.name.starts_with("circuit_breaker_call_duration")
+                || s.labels["name"] == "timed"),
+        "absent for a breaker that does not record"
+    );
 }

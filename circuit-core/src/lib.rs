@@ -73,6 +73,12 @@
 //!   counts and moves through its states as usual, its transitions marked "would have"
 //!   ([`Transition::metrics_only`]), but rejects nothing: a call it would have rejected runs,
 //!   is counted in [`Snapshot::would_reject`] and moves no state. `force_open` still rejects.
+//! - **Call durations** (opt-in,
+//!   [`record_call_durations`](ConfigBuilder::record_call_durations)): each call admitted is
+//!   timed on the precise clock from admission to its outcome (an async call from its first
+//!   poll) into a histogram of fixed buckets, 1 ms to 10 s, by outcome:
+//!   [`CircuitBreaker::durations`], [`Snapshot::durations`], and with feature `prometheus`
+//!   `circuit_breaker_call_duration_seconds`. See [`report::DurationHistogram`].
 //!
 //! # Which errors count
 //!
@@ -126,7 +132,9 @@
 //! The whole state machine is one atomic word. A call on a Closed breaker is one atomic load
 //! before and one after, with totals counted on a stripe that only the calling thread writes:
 //! no lock, no allocation, no shared write. A rejection reads a coarse clock (a few
-//! nanoseconds), not the precise one, except within one clock tick of the deadline.
+//! nanoseconds), not the precise one, except within one clock tick of the deadline. A breaker
+//! that records call durations also reads the precise clock twice per call admitted and
+//! counts its bucket on the calling thread's own stripe, still without a shared write.
 //!
 //! # Where things are
 //!
@@ -142,8 +150,10 @@
 //!   [`config::Settings`] both produce, and the limits [`config::MAX_HALF_OPEN_CALLS`] and
 //!   [`config::MAX_RECOVERY_TIMEOUT`].
 //! - [`report`]: what the breakers report. [`report::Snapshot`], the health report
-//!   ([`report::HealthReport`], [`report::BreakerHealth`]) and, with feature `prometheus`,
-//!   the `report::prometheus` collector (also at `circuit_core::prometheus`).
+//!   ([`report::HealthReport`], [`report::BreakerHealth`]), the call-duration histogram
+//!   ([`report::DurationHistogram`], its buckets [`report::DURATION_BUCKETS`]) and, with
+//!   feature `prometheus`, the `report::prometheus` collector (also at
+//!   `circuit_core::prometheus`).
 //! - [`clock`]: the [`Clock`](clock::Clock) trait, the system clock and the
 //!   [`ManualClock`](clock::ManualClock) for tests.
 //! - [`fallback_cache`]: [`FallbackCache`] and its defaults.
@@ -158,7 +168,8 @@
 //! - `report::prometheus::RegistryCollector` (feature `prometheus`) reads the registry at
 //!   scrape time: `circuit_breaker_state`, `circuit_breaker_in_state`,
 //!   `circuit_breaker_failures_total`, `circuit_breaker_calls_total`,
-//!   `circuit_breaker_failure_rate`, `circuit_breaker_slow_call_rate`.
+//!   `circuit_breaker_failure_rate`, `circuit_breaker_slow_call_rate`, and the histogram
+//!   `circuit_breaker_call_duration_seconds` for breakers that record call durations.
 //! - [`Registry::health_report`]: per breaker state, consecutive failures, health, last
 //!   failure, retry-after and the failure and slow-call rates; JSON with feature `serde`.
 //! - [`config::EnvConfig`]: `CIRCUIT_<NAME>_FAILURE_THRESHOLD` and the like, or a prefix of your

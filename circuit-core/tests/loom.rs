@@ -8,8 +8,8 @@
 //! RUSTFLAGS="--cfg loom" cargo test -p circuit-core --release --test loom --target-dir target/loom
 //! ```
 //!
-//! What loom sees (through `circuit-core/src/sync.rs`): the state word; the totals (every
-//! thread on the shared overflow stripe); the events' mutexes (`events/delivery.rs`), so a
+//! What loom sees (through `circuit-core/src/sync.rs`): the state word; the totals and the
+//! call-duration histogram (every thread on the shared overflow stripe); the events' mutexes (`events/delivery.rs`), so a
 //! transition's winner can be run late, after the winner of the next one; the breaker's clock
 //! lock (`clock/swappable.rs`) and `ManualClock`'s atomic, so clock reads and the models'
 //! `advance` steps are ordered against the state word; and the listener below, which records
@@ -752,5 +752,73 @@ fn a_success_reading_a_set_flag_decides_while_a_failure_does() {
                 }
             )]
         );
+    });
+}
+
+// ---- call durations ------------------------------------------------------------------------
+
+#[test]
+fn recorded_calls_racing_to_allocate_the_histogram_count_each_whole() {
+    // Two calls on a breaker that records call durations find no histogram stripes and race to
+    // install their table (`breaker/stripes.rs`, as the totals do): the loser frees its own,
+    // and each call lands once, in its outcome's bucket, with its own time.
+    model(|| {
+        let rig = rig(Config::builder().record_call_durations(true));
+        let clock = rig.clock.clone();
+        let other = spawn(&rig.breaker, move |b| {
+            b.call(|| {
+                clock.advance(Duration::from_millis(5));
+                Ok::<_, ()>(())
+            })
+        });
+        let _ = succeed(&rig.breaker);
+        assert!(other.join().unwrap().is_ok());
+        let d = rig.breaker.durations().unwrap();
+        assert_eq!(d.success.count(), 2);
+        // This thread's call ran while the other moved the clock, or not.
+        let (sum, counts) = (d.success.sum(), d.success.counts());
+        if sum == Duration::from_millis(5) {
+            assert_eq!((counts[0], counts[2]), (1, 1), "0 and 5 ms");
+        } else {
+            assert_eq!(sum, Duration::from_millis(10));
+            assert_eq!(counts[2], 2, "5 ms each");
+        }
+    });
+}
+
+#[test]
+fn recording_turned_on_while_a_call_runs_counts_it_whole_or_not_at_all() {
+    // `reconfigure` installs the window's shared part and sets the recording flag while
+    // another thread's call reads them at admission and at its outcome: the call is counted
+    // with its exact time or not at all, and every call after the reload is counted.
+    model(|| {
+        let rig = rig(Config::builder());
+        let on = rig
+            .breaker
+            .config()
+            .to_builder()
+            .record_call_durations(true)
+            .build()
+            .unwrap();
+        let clock = rig.clock.clone();
+        let other = spawn(&rig.breaker, move |b| {
+            b.call(|| {
+                clock.advance(Duration::from_millis(30));
+                Ok::<_, ()>(())
+            })
+        });
+        rig.breaker.reconfigure(on);
+        assert!(other.join().unwrap().is_ok());
+        let d = rig.breaker.durations().unwrap();
+        match d.success.count() {
+            0 => assert_eq!(d.success.sum(), Duration::ZERO),
+            1 => assert_eq!(d.success.sum(), Duration::from_millis(30)),
+            n => panic!("one call counted {n} times"),
+        }
+        let before = d.success.count();
+        let _ = succeed(&rig.breaker);
+        let after = rig.breaker.durations().unwrap().success.count();
+        assert_eq!(after, before + 1);
+        assert_eq!(rig.breaker.snapshot().successes, 2);
     });
 }

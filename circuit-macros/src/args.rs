@@ -366,6 +366,7 @@ fn setting_literal(setting: Setting, value: &Expr) -> syn::Result<Literal<Value>
             let lit = string(key, value, "\"exponential(2, 5m)\"")?;
             forms::backoff(setting, &lit)
         }
+        Kind::Bool => forms::boolean(setting, value),
     }
 }
 

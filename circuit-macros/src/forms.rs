@@ -1,10 +1,10 @@
 //! The literals of the trip-policy keys: a ratio (`failure_rate_threshold = 0.5`), a sliding
 //! window (`sliding_window = "100 calls"` or `"60s"`) and a backoff
 //! (`backoff = "exponential(2, 5m)"`), read in the forms of `grammar.rs` and checked at compile
-//! time against the table's ranges.
+//! time against the table's ranges; and a yes or no (`record_call_durations = true`).
 
 use crate::args::Literal;
-use crate::grammar::{parse_backoff, parse_ratio, parse_window, FormError};
+use crate::grammar::{bool_meant, parse_backoff, parse_ratio, parse_window, FormError};
 use crate::table::{Setting, Value};
 use quote::ToTokens;
 use syn::spanned::Spanned;
@@ -140,4 +140,38 @@ pub(crate) fn backoff(setting: Setting, lit: &LitStr) -> syn::Result<Literal<Val
         value,
         span: lit.span(),
     })
+}
+
+/// A yes or no: the literal `true` or `false`. A string or a number is refused with the
+/// literal it most likely meant (`"true"`, `1`: write `true`).
+pub(crate) fn boolean(setting: Setting, value: &Expr) -> syn::Result<Literal<Value>> {
+    let key = setting.name();
+    let lit = match value {
+        Expr::Lit(ExprLit { lit, .. }) => lit,
+        other => {
+            return Err(syn::Error::new_spanned(
+                other,
+                format!("`{key}` takes `true` or `false`: write `{key} = true`"),
+            ))
+        }
+    };
+    let meant = match lit {
+        Lit::Bool(b) => {
+            return Ok(Literal {
+                value: Value::Bool(b.value),
+                span: b.span(),
+            })
+        }
+        Lit::Str(s) => bool_meant(&s.value()),
+        Lit::Int(i) => bool_meant(i.base10_digits()),
+        _ => None,
+    };
+    let instead = meant.unwrap_or(true);
+    Err(syn::Error::new(
+        lit.span(),
+        format!(
+            "`{key}` takes `true` or `false`, not {}: write `{key} = {instead}`",
+            lit.to_token_stream()
+        ),
+    ))
 }

@@ -155,6 +155,7 @@ impl Breaker<'_> {
                     quote!(Window(#private::SlidingWindow::Time(#d)))
                 }
                 Value::Backoff(Growth::Constant) => quote!(Backoff(#private::Growth::Constant)),
+                Value::Bool(b) => quote!(Bool(#b)),
                 Value::Backoff(Growth::Exponential { multiplier, max }) => {
                     let max = millis(max);
                     quote!(Backoff(#private::Growth::Exponential {

@@ -41,6 +41,12 @@
 //!
 //! A setting may have no default (`Row::default` is `None`): it is "not configured", and the
 //! rule it belongs to is off until a source gives it.
+//!
+//! A yes-or-no setting (`Kind::Bool`) always has a default, `false`, so that turning it on is
+//! always the explicit choice of a source, and it has no limits. Its one text form is `true`
+//! or `false`: the attribute takes the literal (`record_call_durations = true`), a file its
+//! boolean (or the same word as a string), the environment the word; `1`, `yes` and `on` are
+//! refused with the word to write, as a percentage is where a ratio is written.
 
 use std::time::Duration;
 
@@ -91,7 +97,8 @@ pub enum Growth {
 /// Each has a name (the attribute's key, the file's key, the name in error messages), a
 /// [`Kind`] of value, a default or none ("not configured": its rule is off), limits (a count
 /// or a duration refuses zero, and some have a largest value; a ratio, a window and a backoff
-/// have the ranges their variants give) and the suffix of its environment variable.
+/// have the ranges their variants give; a yes or no takes either) and the suffix of its
+/// environment variable.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Setting {
@@ -147,6 +154,10 @@ pub enum Setting {
     /// it unfinished, to count as a failure. A duration; no default (an abandoned call counts
     /// as nothing); longer than zero, at most 365 days.
     AbandonedCallDuration,
+    /// `record_call_durations`: whether each call admitted is timed on the precise clock, from
+    /// admission to its outcome, into a histogram of call durations per outcome. A yes or no;
+    /// default `false` (calls are not timed for it).
+    RecordCallDurations,
 }
 
 /// The kind of value a setting takes.
@@ -163,6 +174,8 @@ pub enum Kind {
     Window,
     /// How the Open period grows ([`Growth`]).
     Backoff,
+    /// Yes or no (`bool`): `true` or `false`.
+    Bool,
 }
 
 /// The value of one setting.
@@ -180,6 +193,8 @@ pub enum Value {
     Window(SlidingWindow),
     /// A value of [`Kind::Backoff`].
     Backoff(Growth),
+    /// A value of [`Kind::Bool`].
+    Bool(bool),
 }
 
 /// Why a value is refused on its own. The rules that tie two settings together are not here:
@@ -215,7 +230,7 @@ struct Row {
 impl Setting {
     /// Every setting, in the order the docs, the attribute's keys and error reports give them.
     /// `ALL[s.index()] == s`.
-    pub const ALL: [Setting; 14] = [
+    pub const ALL: [Setting; 15] = [
         Setting::FailureThreshold,
         Setting::SuccessThreshold,
         Setting::HalfOpenMaxCalls,
@@ -230,6 +245,7 @@ impl Setting {
         Setting::Jitter,
         Setting::Timeout,
         Setting::AbandonedCallDuration,
+        Setting::RecordCallDurations,
     ];
 
     /// How many settings there are.
@@ -337,6 +353,13 @@ impl Setting {
                 max: Some(Value::Duration(MAX_RECOVERY_TIMEOUT)),
                 env_suffix: "ABANDONED_CALL_DURATION",
             },
+            Setting::RecordCallDurations => Row {
+                name: "record_call_durations",
+                kind: Kind::Bool,
+                default: Some(Value::Bool(false)),
+                max: None,
+                env_suffix: "RECORD_CALL_DURATIONS",
+            },
         }
     }
 
@@ -407,6 +430,8 @@ impl Setting {
             Value::Window(_) | Value::Backoff(_) => {
                 self.out_of_range(value).map(|_| Refusal::OutOfRange)
             }
+            // Either answer is a setting's value.
+            Value::Bool(_) => None,
         }
     }
 
@@ -461,6 +486,7 @@ impl Value {
             Value::Ratio(_) => Kind::Ratio,
             Value::Window(_) => Kind::Window,
             Value::Backoff(_) => Kind::Backoff,
+            Value::Bool(_) => Kind::Bool,
         }
     }
 
@@ -470,7 +496,7 @@ impl Value {
             Value::Count(n) => n == 0,
             Value::Duration(d) => d.is_zero(),
             // Their ranges are their own: `Setting::refusal`.
-            Value::Ratio(_) | Value::Window(_) | Value::Backoff(_) => false,
+            Value::Ratio(_) | Value::Window(_) | Value::Backoff(_) | Value::Bool(_) => false,
         }
     }
 
@@ -485,7 +511,8 @@ impl Value {
             | (Value::Duration(_), _)
             | (Value::Ratio(_), _)
             | (Value::Window(_), _)
-            | (Value::Backoff(_), _) => false,
+            | (Value::Backoff(_), _)
+            | (Value::Bool(_), _) => false,
         }
     }
 }

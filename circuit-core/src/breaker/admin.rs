@@ -38,6 +38,7 @@ impl CircuitBreaker {
         self.store_limits(&config);
         self.window_reconfigured(&config);
         self.window.set_call_limits(&config);
+        self.window.set_durations(config.record_call_durations());
         let new_clock = self.clock.replace(config.clock.clone());
         let mut w = self.publish_limits();
         loop {

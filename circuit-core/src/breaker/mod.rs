@@ -16,6 +16,7 @@ mod admission;
 mod backoff;
 mod call;
 mod deadline;
+pub(crate) mod durations;
 pub(crate) mod error;
 pub(crate) mod fallback;
 #[cfg(feature = "redis")]
@@ -27,6 +28,7 @@ pub(crate) mod outcome;
 mod outcomes;
 pub(crate) mod permit;
 pub(crate) mod state;
+pub(crate) mod stripes;
 pub(crate) mod totals;
 mod transitions;
 pub(crate) mod window;

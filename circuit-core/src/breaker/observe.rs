@@ -69,6 +69,7 @@ impl CircuitBreaker {
             timeouts: self.totals.get(Total::Timeouts),
             abandoned: self.totals.get(Total::Abandoned),
             excluded: self.totals.get(Total::Excluded),
+            durations: self.durations(),
         }
     }
 

@@ -1,7 +1,9 @@
 //! What a finished call means for its breaker: [`Outcome`], and the one outcome that carries a
 //! duration, "failure, open for D".
 
+use crate::breaker::durations::Class;
 use crate::breaker::totals::Total;
+use crate::breaker::window::Started;
 use crate::breaker::word::Word;
 use crate::config::MAX_RECOVERY_TIMEOUT;
 use crate::events::Reason;
@@ -84,11 +86,12 @@ impl CircuitBreaker {
     /// period the call was admitted under, Closed or HalfOpen, it opens now for
     /// `max(at_least, its own period)`.
     #[cold]
-    pub(crate) fn on_open_for(&self, admitted: Word, at_least: Duration) {
+    pub(crate) fn on_open_for(&self, admitted: Word, started: Started, at_least: Duration) {
         if admitted.tag() == State::Disabled {
             return;
         }
         self.totals.add(Total::Failures);
+        self.record_duration_now(Class::Failure, started);
         self.stamp_failure();
         let at_least = at_least.min(MAX_RECOVERY_TIMEOUT);
         let mut w = self.load();

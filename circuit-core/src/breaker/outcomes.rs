@@ -1,6 +1,7 @@
 //! Outcomes: what a call's result does to the state, reported through its permit, and the
 //! count of fallbacks.
 
+use crate::breaker::durations::Class;
 use crate::breaker::totals::Total;
 use crate::breaker::window::Started;
 use crate::breaker::word::Word;
@@ -15,8 +16,15 @@ impl CircuitBreaker {
     /// load and the window's null check; everything else is out of line.
     #[inline(always)]
     pub(crate) fn on_success(&self, admitted: Word, started: Started) {
+        self.on_success_as(admitted, started, Class::Success);
+    }
+
+    /// [`on_success`](Self::on_success), its duration recorded as `class` (a success, or an
+    /// excluded error).
+    #[inline(always)]
+    fn on_success_as(&self, admitted: Word, started: Started, class: Class) {
         if admitted.tag() != State::Closed {
-            return self.on_success_not_closed(admitted, started);
+            return self.on_success_not_closed(admitted, started, class);
         }
         self.totals.add(Total::Successes);
         // A success clears the consecutive failures; most of the time there are none and
@@ -25,20 +33,22 @@ impl CircuitBreaker {
         if now.failures() != 0 && admitted.same_period(now) {
             self.clear_failures(admitted);
         }
-        self.window_after_success(admitted, started, now);
+        self.window_after_success(admitted, started, now, class);
     }
 
     /// A success admitted HalfOpen (a trial), Open (metrics-only) or Disabled.
     #[cold]
     #[inline(never)]
-    fn on_success_not_closed(&self, admitted: Word, started: Started) {
+    fn on_success_not_closed(&self, admitted: Word, started: Started, class: Class) {
         match admitted.tag() {
             State::HalfOpen => {
                 self.totals.add(Total::Successes);
+                let ended = self.ended(started);
+                self.record_duration(class, started, ended);
                 if !admitted.same_period(self.load()) {
                     // Too late to decide anything: it moves no state and enters no window.
-                    self.window_stale(started);
-                } else if self.slow_trial(started) {
+                    self.window_stale(started, ended);
+                } else if self.slow_trial(started, ended) {
                     // Under a slow-call rule, a slow trial is a failed trial.
                     self.trial_failed(admitted);
                 } else {
@@ -46,7 +56,10 @@ impl CircuitBreaker {
                 }
             }
             // A metrics-only breaker's call it would have rejected: counted, moving no state.
-            State::Open => self.totals.add(Total::Successes),
+            State::Open => {
+                self.totals.add(Total::Successes);
+                self.record_duration_now(class, started);
+            }
             // Disabled records nothing; ForcedOpen admits nobody; Closed is the caller's.
             State::Disabled | State::ForcedOpen | State::Closed => {}
         }
@@ -55,7 +68,7 @@ impl CircuitBreaker {
     /// An error that is not the service's failure: a success, and counted as excluded where
     /// the success was counted (not while Disabled).
     pub(crate) fn on_excluded(&self, admitted: Word, started: Started) {
-        self.on_success(admitted, started);
+        self.on_success_as(admitted, started, Class::Excluded);
         if matches!(
             admitted.tag(),
             State::Closed | State::HalfOpen | State::Open
@@ -158,11 +171,12 @@ impl CircuitBreaker {
     /// (consecutive failures stay, a half-open period gains no success) and gives back its
     /// half-open trial slot.
     #[cold]
-    pub(crate) fn on_ignored(&self, admitted: Word) {
+    pub(crate) fn on_ignored(&self, admitted: Word, started: Started) {
         if admitted.tag() == State::Disabled {
             return;
         }
         self.totals.add(Total::Ignored);
+        self.record_duration_now(Class::Ignored, started);
         self.on_cancel(admitted);
     }
 

@@ -21,7 +21,8 @@ pub struct Permit<'a> {
     /// The state word the call was admitted under: its outcome moves the state only while
     /// the breaker is still in that period.
     admitted: Word,
-    /// When the call began, if the breaker times its calls (`slow_call_duration`).
+    /// When the call began, if the breaker times its calls (`slow_call_duration`, or
+    /// `record_call_durations` on the precise clock).
     started: Started,
     /// What dropping the permit unreported means: a cancelled call, or, while the protected
     /// code runs inside `call`, a panic unwinding through it.
@@ -78,7 +79,7 @@ impl<'a> Permit<'a> {
     /// its half-open trial slot.
     pub fn ignore(self) {
         let this = ManuallyDrop::new(self);
-        this.breaker.on_ignored(this.admitted);
+        this.breaker.on_ignored(this.admitted, this.started);
     }
 
     /// The call failed and the service said how long to leave it alone (a `Retry-After`):
@@ -87,7 +88,8 @@ impl<'a> Permit<'a> {
     /// See [`Outcome::OpenFor`].
     pub fn open_for(self, at_least: Duration) {
         let this = ManuallyDrop::new(self);
-        this.breaker.on_open_for(this.admitted, at_least);
+        this.breaker
+            .on_open_for(this.admitted, this.started, at_least);
     }
 
     /// Reports `outcome`: [`success`](Self::success), [`exclude`](Self::exclude),

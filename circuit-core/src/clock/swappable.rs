@@ -99,7 +99,9 @@ impl BreakerClock {
         (system::precise_nanos().min(END_OF_TIME_NS), END_OF_TIME_NS)
     }
 
-    fn now_nanos(&self) -> u64 {
+    /// The current time in nanoseconds, on the precise clock: what a call's duration is
+    /// timed with for the histogram (see `breaker/durations.rs`).
+    pub(crate) fn now_nanos(&self) -> u64 {
         self.reading().0
     }
 

@@ -47,10 +47,11 @@ pub const DEFAULT_ENV_PREFIX: &str = "CIRCUIT";
 /// | kind | settings | written |
 /// |---|---|---|
 /// | count | `FAILURE_THRESHOLD`, `SUCCESS_THRESHOLD`, `HALF_OPEN_MAX_CALLS`, `MINIMUM_CALLS` | `5` |
-/// | duration | `RECOVERY_TIMEOUT`, `HALF_OPEN_MAX_WAIT`, `SLOW_CALL_DURATION` | `500ms`, `90s`, `5m`, `1h`, or bare seconds `60` |
+/// | duration | `RECOVERY_TIMEOUT`, `HALF_OPEN_MAX_WAIT`, `SLOW_CALL_DURATION`, `TIMEOUT`, `ABANDONED_CALL_DURATION` | `500ms`, `90s`, `5m`, `1h`, or bare seconds `60` |
 /// | ratio | `FAILURE_RATE_THRESHOLD`, `SLOW_CALL_RATE_THRESHOLD`, `JITTER` | `0.5` (not `50%`) |
 /// | window | `SLIDING_WINDOW` | `100 calls` or a duration with its unit, `60s` |
 /// | backoff | `BACKOFF` | `constant` or `exponential(2, 5m)` (multiplier, longest period) |
+/// | yes or no | `RECORD_CALL_DURATIONS` | `true` or `false` (not `1`, `yes`, `on`) |
 ///
 /// A duration is a whole number with one unit of `ms`, `s`, `m`, `h` and nothing between
 /// them, the grammar of the attribute's `recovery_timeout`, or, unlike the attribute, a bare
@@ -452,6 +453,7 @@ mod tests {
                     Kind::Ratio => "0.5",
                     Kind::Window => "100 calls",
                     Kind::Backoff => "exponential(2, 5m)",
+                    Kind::Bool => "true",
                 };
                 vars.push((variable(&format!("CIRCUIT_BREAKER_{i}"), setting), value));
             }

@@ -23,6 +23,7 @@ impl<'de> DeserializeSeed<'de> for ValueReader {
             // Strings only: a bare number could be calls or seconds, and a backoff has two
             // parts. Both read the text forms and are checked with the text as written.
             Kind::Window | Kind::Backoff => d.deserialize_any(TextVisitor(setting))?,
+            Kind::Bool => Value::Bool(d.deserialize_any(BoolVisitor(setting))?),
         };
         ConfigError::check(setting, value).map_err(de::Error::custom)?;
         Ok(value)
@@ -167,6 +168,50 @@ impl<'de> Visitor<'de> for TextVisitor {
     }
 }
 
+/// A yes or no: a boolean (`true`), or the same word as a string (`"true"`), as the
+/// environment writes it. A number is refused: `1` could be a count given to the wrong key.
+struct BoolVisitor(Setting);
+
+impl<'de> Visitor<'de> for BoolVisitor {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("true or false")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+        Ok(v)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+        text::boolean(v).map_err(|why| E::custom(format!("{v:?}: {why}")))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<bool, E> {
+        Err(self.number(v))
+    }
+
+    // TOML hands every integer over as an `i64`.
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<bool, E> {
+        Err(self.number(v))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<bool, A::Error> {
+        Err(not_a_value(self.0, map))
+    }
+}
+
+impl BoolVisitor {
+    /// A number where `true` or `false` goes: the word it most likely meant.
+    fn number<E: de::Error>(&self, v: impl fmt::Display) -> E {
+        let name = self.0.name();
+        E::custom(format!(
+            "`{name}` takes true or false, not the number {v}: write `{name} = {}`",
+            v.to_string() != "0"
+        ))
+    }
+}
+
 /// The key under which the `toml` crate hands a date or time to serde, as a one-entry map.
 const TOML_DATETIME: &str = "$__toml_private_datetime";
 
@@ -188,6 +233,7 @@ fn not_a_value<'de, A: MapAccess<'de>>(setting: Setting, mut map: A) -> A::Error
         (Kind::Ratio, _) => "0.5".to_owned(),
         (Kind::Window, _) => "\"100 calls\"".to_owned(),
         (Kind::Backoff, _) => "\"exponential(2, 5m)\"".to_owned(),
+        (Kind::Bool, _) => "true".to_owned(),
     };
     de::Error::custom(format!(
         "`{name}` takes {}, not {what}: write for example `{name} = {example}`",

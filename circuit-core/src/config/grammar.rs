@@ -10,6 +10,8 @@
 //! - A backoff: `constant`, or `exponential(M, MAX)` with M a number (the multiplier) and MAX
 //!   a duration (the longest period): `exponential(2, 5m)`. Spaces around the comma and
 //!   inside the parentheses are optional.
+//! - A yes or no: `true` or `false`, in lower case; nothing else (`1`, `yes`, `on` are
+//!   refused with the word to write).
 //!
 //! The attribute's strings read exactly these forms. The environment and files read them
 //! too, and two things more, written in their docs: the surrounding whitespace of a value is
@@ -152,6 +154,25 @@ pub(crate) fn parse_backoff(text: &str) -> Result<Growth, FormError> {
     let multiplier = parse_number(multiplier.trim()).ok_or(FormError::Malformed)?;
     let max = parse_duration(max.trim())?;
     Ok(Growth::Exponential { multiplier, max })
+}
+
+/// Reads a yes or no: `true` or `false`.
+pub(crate) fn parse_bool(text: &str) -> Option<bool> {
+    match text {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// What a text that is not `true` or `false` most likely meant, for the message that says
+/// which word to write: `1`, `yes`, `on` (in any case) mean `true`; `0`, `no`, `off` `false`.
+pub(crate) fn bool_meant(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "y" | "on" => Some(true),
+        "false" | "0" | "no" | "n" | "off" => Some(false),
+        _ => None,
+    }
 }
 
 impl From<DurationError> for FormError {

@@ -251,6 +251,16 @@ typed_settings! {
         SlidingWindow => sliding_window: SlidingWindow,
             "The calls the failure and slow-call rates are measured over: the last N calls, or \
              the calls of the last period. Default the last 100 calls.";
+        RecordCallDurations => record_call_durations: bool,
+            "Whether the breaker times each call it admits on the precise clock, from admission \
+             to its outcome (sync calls; async calls from their first poll), into a histogram \
+             of call durations by outcome: [`CircuitBreaker::durations`](crate::CircuitBreaker::durations), \
+             [`Snapshot::durations`](crate::Snapshot::durations) and, with feature \
+             `prometheus`, `circuit_breaker_call_duration_seconds`. Default `false`: calls are \
+             not timed for it, and the breaker neither reads the clock for it nor holds a \
+             histogram. Turned on by `reconfigure`, recording starts with the next call \
+             admitted; turned off, it stops at once and the histogram is hidden, keeping its \
+             counts should it be turned on again.";
     }
     optional {
         FailureRateThreshold => failure_rate_threshold: f64,

@@ -213,6 +213,7 @@ mod tests {
                     multiplier: 2.0,
                     max: Duration::from_secs(600),
                 }),
+                (_, Some(Value::Bool(b))) => Value::Bool(!b),
                 (kind, default) => unreachable!("{kind:?} with {default:?}"),
             };
             settings.set(setting, value).unwrap();
@@ -247,6 +248,7 @@ mod tests {
             c.backoff(),
             Backoff::exponential(2.0, Duration::from_secs(600)).with_jitter(0.2)
         );
+        assert!(c.record_call_durations());
         for (setting, value) in settings.iter() {
             assert_eq!(c.value(setting), Some(value), "{setting:?}");
             assert!(c.is_set(setting), "{setting:?} was given");

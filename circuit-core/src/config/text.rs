@@ -2,7 +2,7 @@
 //! number; a duration follows the grammar the attribute reads (`grammar.rs`: `500ms`, `30s`,
 //! `5m`, `1h`) or is a bare whole number of seconds (`60`); a ratio, a sliding window and a
 //! backoff follow the forms of `grammar.rs` (`0.5`; `100 calls` or `60s`; `constant` or
-//! `exponential(2, 5m)`). Surrounding whitespace is ignored.
+//! `exponential(2, 5m)`); a yes or no is `true` or `false`. Surrounding whitespace is ignored.
 //!
 //! The errors say what to write; the setting's own limits are checked afterwards, with
 //! `ConfigError`'s messages.
@@ -47,7 +47,17 @@ pub(crate) fn parse(setting: Setting, text: &str) -> Result<Value, String> {
         Kind::Ratio => ratio(text).map(Value::Ratio),
         Kind::Window => window(text).map(Value::Window),
         Kind::Backoff => backoff(text).map(Value::Backoff),
+        Kind::Bool => boolean(text).map(Value::Bool),
     }
+}
+
+/// A yes or no: `true` or `false`. A `1`, `yes` or `on` is refused with the word it means.
+pub(crate) fn boolean(text: &str) -> Result<bool, String> {
+    let t = text.trim();
+    grammar::parse_bool(t).ok_or_else(|| match grammar::bool_meant(t) {
+        Some(meant) => format!("expected `true` or `false`: write {meant}"),
+        None => "expected `true` or `false`".to_owned(),
+    })
 }
 
 /// A ratio: `0.5`. A percentage is refused with the ratio it means.
@@ -270,6 +280,37 @@ mod tests {
         ] {
             assert_eq!(window(bad), Err(WINDOW_HINT.into()), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_yes_or_no_is_true_or_false_and_other_words_say_which_to_write() {
+        assert_eq!(boolean(" true "), Ok(true));
+        assert_eq!(boolean("false"), Ok(false));
+        for (given, meant) in [("1", true), ("YES", true), ("On", true), ("TRUE", true)] {
+            assert_eq!(
+                boolean(given),
+                Err(format!("expected `true` or `false`: write {meant}")),
+                "{given:?}"
+            );
+        }
+        for (given, meant) in [("0", false), ("no", false), ("off", false)] {
+            assert_eq!(
+                boolean(given),
+                Err(format!("expected `true` or `false`: write {meant}")),
+                "{given:?}"
+            );
+        }
+        for bad in ["", "2", "maybe", "t rue"] {
+            assert_eq!(
+                boolean(bad),
+                Err("expected `true` or `false`".into()),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            parse(Setting::RecordCallDurations, "true"),
+            Ok(Value::Bool(true))
+        );
     }
 
     #[test]

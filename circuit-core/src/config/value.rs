@@ -1,6 +1,6 @@
 //! The table's values as Rust types (`u32` for a count, `Duration` for a duration, `f64` for a
-//! ratio, `SlidingWindow` for a window, `Growth` for a backoff), and how values and kinds are
-//! written in messages.
+//! ratio, `SlidingWindow` for a window, `Growth` for a backoff, `bool` for a yes or no), and
+//! how values and kinds are written in messages.
 
 use crate::config::{Growth, Kind, SlidingWindow, Value};
 use std::fmt;
@@ -47,6 +47,20 @@ impl Value {
             Value::Backoff(g) => Some(g),
             _ => None,
         }
+    }
+
+    /// The yes or no, if it is one.
+    pub fn as_bool(self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
     }
 }
 
@@ -110,9 +124,16 @@ impl Typed for SlidingWindow {
     }
 }
 
+impl Typed for bool {
+    fn from_value(value: Value) -> Option<Self> {
+        value.as_bool()
+    }
+}
+
 /// A count as a number (`5`), a duration as `Debug` writes it (`90s`, `1.5s`), a ratio as a
 /// number (`0.5`), a window as `100 calls` or a duration, a backoff as `constant` or
-/// `exponential(2, 300s)`: the text forms, as near as a value can be written in them.
+/// `exponential(2, 300s)`, a yes or no as `true` or `false`: the text forms, as near as a
+/// value can be written in them.
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -126,6 +147,7 @@ impl fmt::Display for Value {
             Value::Backoff(Growth::Exponential { multiplier, max }) => {
                 write!(f, "exponential({multiplier}, {})", duration_text(*max))
             }
+            Value::Bool(b) => write!(f, "{b}"),
         }
     }
 }
@@ -148,6 +170,7 @@ impl fmt::Display for Kind {
             Kind::Ratio => "a ratio",
             Kind::Window => "a sliding window",
             Kind::Backoff => "a backoff",
+            Kind::Bool => "`true` or `false`",
         })
     }
 }

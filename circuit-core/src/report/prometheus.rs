@@ -27,6 +27,7 @@
 //! | `circuit_breaker_calls_total` | counter | `name`, `result` | calls by `result`: `success`, `failure`, `fallback`, `rejected`, `ignored`, `slow`, `would_reject`, `timeout`, `abandoned`, `excluded` |
 //! | `circuit_breaker_failure_rate` | gauge | `name` | failed / calls over the sliding window, 0 to 1 |
 //! | `circuit_breaker_slow_call_rate` | gauge | `name` | slow / calls over the sliding window, 0 to 1 |
+//! | `circuit_breaker_call_duration_seconds` | histogram | `name`, `result` | how long calls took, by `result`: `success`, `failure`, `excluded`, `ignored` (`_bucket{le}`, `_sum`, `_count`); only for breakers with `record_call_durations` |
 //!
 //! `circuit_breaker_state` keeps the design's three values, by what callers meet:
 //! **ForcedOpen reads 2** (it rejects every call, as Open does) and **Disabled reads 0** (it
@@ -53,15 +54,26 @@
 //! [`CircuitBreaker::failure_rate`](crate::CircuitBreaker::failure_rate).
 //! The counters are totals since the breaker was created, which [`reset`](crate::CircuitBreaker::reset)
 //! does not clear.
+//!
+//! `circuit_breaker_call_duration_seconds` is a histogram of fixed buckets
+//! ([`DURATION_BUCKETS`](crate::report::DURATION_BUCKETS): 1 ms to 10 s, then `+Inf`),
+//! present only for the breakers that record call durations
+//! ([`record_call_durations`](crate::Config::record_call_durations)), one series per `result`
+//! (see [`DurationHistogram`](crate::report::DurationHistogram) for which calls each counts;
+//! they do not overlap, so the four `_count`s add up to the calls timed). A breaker whose
+//! recording is turned off drops out of the family, and comes back with its counts, not from
+//! zero, if it is turned on again. The family's `# TYPE` line is written even when no breaker
+//! records.
 
 /// The `prometheus-client` this collector is built for (0.25): register the collector in a
 /// `prometheus_client::registry::Registry` of this very version, or types will not match.
 pub use prometheus_client;
 
 use crate::breaker::window::Rates;
+use crate::report::{CallDurations, DURATION_BUCKETS};
 use crate::{Registry, Snapshot, State};
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use std::fmt;
@@ -191,7 +203,47 @@ where
                 }
             }
         }
+
+        let mut family = encoder.encode_descriptor(
+            "circuit_breaker_call_duration",
+            "How long circuit breaker calls took, from admission to outcome, by result (breakers with record_call_durations)",
+            Some(&prometheus_client::registry::Unit::Seconds),
+            prometheus_client::metrics::MetricType::Histogram,
+        )?;
+        for s in &snapshots {
+            let Some(durations) = &s.durations else {
+                continue;
+            };
+            for (result, calls) in durations.by_result() {
+                let labels = [("name", s.name.as_str()), ("result", result)];
+                ConstHistogram(calls).encode(family.encode_family(&labels)?)?;
+            }
+        }
         Ok(())
+    }
+}
+
+/// One outcome's call durations, as a Prometheus histogram read at scrape time.
+struct ConstHistogram<'a>(&'a CallDurations);
+
+impl EncodeMetric for ConstHistogram<'_> {
+    fn encode(&self, mut encoder: MetricEncoder) -> fmt::Result {
+        // Per bucket, not cumulative: the encoder adds them up, ending at `+Inf`.
+        let bounds = DURATION_BUCKETS
+            .iter()
+            .map(|b| b.as_secs_f64())
+            .chain([f64::INFINITY]);
+        let buckets: Vec<(f64, u64)> = bounds.zip(self.0.counts().iter().copied()).collect();
+        encoder.encode_histogram::<NoLabelSet>(
+            self.0.sum().as_secs_f64(),
+            self.0.count(),
+            &buckets,
+            None,
+        )
+    }
+
+    fn metric_type(&self) -> prometheus_client::metrics::MetricType {
+        prometheus_client::metrics::MetricType::Histogram
     }
 }
 

@@ -1,5 +1,6 @@
 //! A breaker's state and counters at one moment.
 
+use crate::report::DurationHistogram;
 use crate::State;
 use std::time::SystemTime;
 
@@ -48,4 +49,8 @@ pub struct Snapshot {
     /// Calls that returned an error reported as excluded ([`Outcome::Excluded`](crate::Outcome),
     /// the attribute's `exclude`): the service answered. Each is also counted in `successes`.
     pub excluded: u64,
+    /// How long the calls took, by outcome, for a breaker that records call durations
+    /// ([`record_call_durations`](crate::Config::record_call_durations)); `None` for one that
+    /// does not. See [`CircuitBreaker::durations`](crate::CircuitBreaker::durations).
+    pub durations: Option<DurationHistogram>,
 }

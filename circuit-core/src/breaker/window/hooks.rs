@@ -1,10 +1,11 @@
 //! Where the breaker's paths reach the window: admission (a timed call's start), outcomes
-//! (a success's watch, a failure's decision), transitions to Closed (a fresh window) and
-//! `reconfigure` (new rules).
+//! (a success's watch, a failure's decision, a call's duration), transitions to Closed (a
+//! fresh window) and `reconfigure` (new rules).
 
 use super::ledger::{Ledger, Mark};
 use super::rules::{Rules, Verdict};
-use super::{Started, ACTIVE, FLAG_BITS, PENDING, SLOW_RULE, TIMED, TIME_WINDOW};
+use super::{Started, ACTIVE, DURATIONS, FLAG_BITS, PENDING, SLOW_RULE, TIMED, TIME_WINDOW};
+use crate::breaker::durations::Class;
 use crate::breaker::totals::Total;
 use crate::breaker::word::Word;
 use crate::config::Config;
@@ -12,48 +13,79 @@ use crate::sync::Ordering;
 use crate::CircuitBreaker;
 
 impl CircuitBreaker {
-    /// A call's start, read at admission only when the breaker times its calls.
+    /// A call's start, read at admission only when the breaker times its calls: for the
+    /// duration histogram on the precise clock, for `slow_call_duration` alone on the coarse
+    /// one. One test of the flags admission reads anyway, whichever it is.
     #[inline(always)]
     pub(crate) fn start_timing(&self) -> Started {
-        if self.window.watch() & TIMED == 0 {
+        let watch = self.window.watch();
+        if watch & (TIMED | DURATIONS) == 0 {
             return Started::UNTIMED;
         }
-        self.start_now()
+        self.start_now(watch)
     }
 
     /// Out of line: reading a (possibly custom) clock would bloat every call site.
     #[inline(never)]
-    fn start_now(&self) -> Started {
-        Started(self.clock.coarse_now_nanos())
+    fn start_now(&self, watch: u64) -> Started {
+        if watch & DURATIONS != 0 {
+            Started::precise(self.clock.now_nanos())
+        } else {
+            Started(self.clock.coarse_now_nanos())
+        }
     }
 
-    /// Whether a call that began at `started` and ends at `now_ns` was slow.
+    /// When a timed call ended, on the clock its start was read on; `None` for a call not
+    /// timed.
+    pub(crate) fn ended(&self, started: Started) -> Option<u64> {
+        if !started.is_timed() {
+            None
+        } else if started.is_precise() {
+            Some(self.clock.now_nanos())
+        } else {
+            Some(self.clock.coarse_now_nanos())
+        }
+    }
+
+    /// Whether a call that began at `started` and ended at `now_ns` (from
+    /// [`ended`](Self::ended)) was slow; `false` for a call not timed.
     #[inline]
-    fn took_long(&self, started: Started, now_ns: u64) -> bool {
+    fn took_long(&self, started: Started, now_ns: Option<u64>) -> bool {
+        let Some(now_ns) = now_ns else {
+            return false;
+        };
         let slow_ns = self
             .window
             .shared()
             .map_or(u64::MAX, |s| s.slow_ns.load(Ordering::Relaxed));
-        now_ns.saturating_sub(started.0) >= slow_ns
+        now_ns.saturating_sub(started.nanos()) >= slow_ns
     }
 
     /// After a Closed success's count: what the window needs of it. Nothing while the watch
-    /// word is 0 (no window); else a slow call, a new time bucket or a pending minimum sends
-    /// it to [`decide`](Self::window_decide).
-    /// `now` is the state word the success path loaded after counting the call.
+    /// word is 0 (no window, no recording); else its duration is recorded, and a slow call, a
+    /// new time bucket or a pending minimum sends it to [`decide`](Self::window_decide).
+    /// `now` is the state word the success path loaded after counting the call; `class`
+    /// what it is timed as (a success, or an excluded error).
     #[inline(always)]
-    pub(crate) fn window_after_success(&self, admitted: Word, started: Started, now: Word) {
+    pub(crate) fn window_after_success(
+        &self,
+        admitted: Word,
+        started: Started,
+        now: Word,
+        class: Class,
+    ) {
         let watch = self.window.watch();
         if watch != 0 {
-            self.window_success(admitted, started, watch, admitted.same_period(now));
+            self.window_success(admitted, started, watch, admitted.same_period(now), class);
         }
     }
 
-    /// A success that came back after its period ended (admitted Closed or HalfOpen): it
-    /// moves nothing, so no window counts it; it still counts as slow if it was.
+    /// A success that came back after its period ended (admitted Closed or HalfOpen), ended
+    /// at `now_ns`: it moves nothing, so no window counts it; it still counts as slow if it
+    /// was.
     #[cold]
-    pub(crate) fn window_stale(&self, started: Started) {
-        if started.is_timed() && self.took_long(started, self.clock.coarse_now_nanos()) {
+    pub(crate) fn window_stale(&self, started: Started, now_ns: Option<u64>) {
+        if self.took_long(started, now_ns) {
             self.totals.add(Total::Slow);
         }
         if self.window.watch() & ACTIVE != 0 {
@@ -73,17 +105,20 @@ impl CircuitBreaker {
 
     /// Out of line, so a breaker without rules pays only the null check at each call site.
     #[inline(never)]
-    fn window_success(&self, admitted: Word, started: Started, watch: u64, current: bool) {
+    fn window_success(
+        &self,
+        admitted: Word,
+        started: Started,
+        watch: u64,
+        current: bool,
+        class: Class,
+    ) {
+        let mut now = self.ended(started);
+        self.record_duration(class, started, now);
         if !current {
-            return self.window_stale(started);
+            return self.window_stale(started, now);
         }
-        let mut now = None;
-        let mut slow = false;
-        if started.is_timed() {
-            let n = self.clock.coarse_now_nanos();
-            now = Some(n);
-            slow = self.took_long(started, n);
-        }
+        let slow = self.took_long(started, now);
         let crossed = watch & TIME_WINDOW != 0 && {
             let n = *now.get_or_insert_with(|| self.clock.coarse_now_nanos());
             n >> FLAG_BITS >= watch >> FLAG_BITS
@@ -100,33 +135,26 @@ impl CircuitBreaker {
         }
     }
 
-    /// A HalfOpen trial's success: whether it was slow under a slow-call rule, and so counts
-    /// as a failed trial. Counts it as slow if it was.
-    pub(crate) fn slow_trial(&self, started: Started) -> bool {
-        if !started.is_timed() {
-            return false;
-        }
-        let slow = self.took_long(started, self.clock.coarse_now_nanos());
+    /// A HalfOpen trial's success, ended at `now_ns`: whether it was slow under a slow-call
+    /// rule, and so counts as a failed trial. Counts it as slow if it was.
+    pub(crate) fn slow_trial(&self, started: Started, now_ns: Option<u64>) -> bool {
+        let slow = self.took_long(started, now_ns);
         if slow {
             self.totals.add(Total::Slow);
         }
         slow && self.window.watch() & SLOW_RULE != 0
     }
 
-    /// A failure's part in the window, before the consecutive rule looks at it: records it
-    /// (and whether it was slow) and decides, while Closed; counts a slow failure in any
-    /// state.
+    /// A failure's part in the window, before the consecutive rule looks at it: records its
+    /// duration, records it in the window (and whether it was slow) and decides, while
+    /// Closed; counts a slow failure in any state.
     #[cold]
     pub(crate) fn window_after_failure(&self, admitted: Word, started: Started) {
-        let mut now = None;
-        let mut slow = false;
-        if started.is_timed() {
-            let n = self.clock.coarse_now_nanos();
-            now = Some(n);
-            slow = self.took_long(started, n);
-            if slow {
-                self.totals.add(Total::Slow);
-            }
+        let now = self.ended(started);
+        self.record_duration(Class::Failure, started, now);
+        let slow = self.took_long(started, now);
+        if slow {
+            self.totals.add(Total::Slow);
         }
         let watch = self.window.watch();
         if watch & ACTIVE == 0 {
@@ -221,7 +249,7 @@ impl CircuitBreaker {
         let mut held = shared.ledger.lock();
         if !rules.active() {
             *held = None;
-            shared.watch.store(0, Ordering::Relaxed);
+            shared.watch.store(shared.kept_flags(), Ordering::Relaxed);
             shared.slow_ns.store(u64::MAX, Ordering::Relaxed);
             return;
         }

@@ -44,7 +44,10 @@
 //!
 //! Calls are timed on the breaker's clock: the coarse system clock (one scheduler tick, 1 to
 //! 10 ms depending on the kernel), or exactly on a custom clock such as a `ManualClock`. The
-//! start is read at admission only when `slow_call_duration` is set.
+//! start is read at admission only when `slow_call_duration` is set, or on the precise clock
+//! when the breaker records call durations (`record_call_durations`, whose histogram lives in
+//! the shared part too: [`durations`](crate::breaker::durations)); then the slow check reads
+//! the precise clock too, so both compare readings of one clock.
 
 mod hooks;
 mod ledger;
@@ -53,6 +56,7 @@ mod rules;
 #[cfg(all(test, not(loom)))]
 mod tests;
 
+use crate::breaker::durations::Durations;
 use crate::clock::saturating_nanos;
 use crate::config::Config;
 use crate::sync::{AtomicPtr, AtomicU64, Mutex, Ordering};
@@ -73,21 +77,53 @@ const SLOW_RULE: u64 = 1 << 2;
 const TIME_WINDOW: u64 = 1 << 3;
 /// A rate is at or above its threshold below `minimum_calls`: successes decide.
 const PENDING: u64 = 1 << 4;
+/// The breaker records call durations: admission reads the precise clock, outcomes record.
+/// Kept through every `publish`, whatever the rules; set and cleared by
+/// [`Window::set_durations`].
+const DURATIONS: u64 = 1 << 5;
 /// The flags' bits; the rest holds the next boundary, in units of `1 << FLAG_BITS` ns.
 const FLAG_BITS: u32 = 8;
 
-/// A call's start on the breaker's clock, or [`Started::UNTIMED`].
+/// A call's start on the breaker's clock, or [`Started::UNTIMED`]: a coarse reading (for
+/// `slow_call_duration` alone), or a precise one, marked by [`Started::PRECISE`], when the
+/// breaker records call durations. One word either way, so the permit keeps its size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Started(u64);
 
 impl Started {
     /// Not timed: the breaker does not time its calls.
     pub(crate) const UNTIMED: Started = Started(u64::MAX);
+    /// Marks a reading of the precise clock. The breaker's readings stop at the end of its
+    /// time (2^40 ms, under 2^60 ns), so they never reach this bit, and no precise start is
+    /// `UNTIMED`.
+    const PRECISE: u64 = 1 << 62;
+
+    /// A start read on the precise clock.
+    pub(crate) fn precise(nanos: u64) -> Started {
+        Started(nanos | Started::PRECISE)
+    }
 
     fn is_timed(self) -> bool {
         self != Started::UNTIMED
     }
+
+    fn is_precise(self) -> bool {
+        self.is_timed() && self.0 & Started::PRECISE != 0
+    }
+
+    /// The reading, whichever clock gave it.
+    fn nanos(self) -> u64 {
+        self.0 & !Started::PRECISE
+    }
+
+    /// The reading, if it is a precise one (the call is timed for the histogram).
+    pub(crate) fn precise_nanos(self) -> Option<u64> {
+        self.is_precise().then(|| self.nanos())
+    }
 }
+
+// The end of a breaker's time in nanoseconds stays below the precise mark.
+const _: () = assert!(crate::breaker::word::END_OF_TIME_MS * 1_000_000 < Started::PRECISE);
 
 /// A breaker's window: one pointer, null for a breaker without rate or slow-call rules, so an
 /// idle default breaker grows by a word and the consecutive rule's path gains one load and one
@@ -102,8 +138,8 @@ pub(crate) struct Window {
 /// What a window with rules keeps.
 pub(crate) struct Shared {
     /// What the call path must do, read with one Relaxed load: the flags above, and for a time
-    /// window the next bucket boundary. 0 once the rules are gone. Written only under
-    /// `ledger`'s lock.
+    /// window the next bucket boundary. 0 once the rules are gone and the breaker does not
+    /// record durations. Written only under `ledger`'s lock.
     watch: AtomicU64,
     /// `slow_call_duration` in nanoseconds, for the success path's slow check.
     slow_ns: AtomicU64,
@@ -114,8 +150,11 @@ pub(crate) struct Shared {
     abandoned_ns: AtomicU64,
     /// The window's contents; `None` once `reconfigure` removed the rules. Taken only on cold
     /// paths: a failure, a slow call, a bucket boundary, a success while [`PENDING`], a
-    /// transition to Closed, a report.
+    /// transition to Closed, a report; and to set or clear [`DURATIONS`].
     ledger: Mutex<Option<Ledger>>,
+    /// The call-duration histogram: a null pointer until the first call recorded, kept (with
+    /// its counts) when recording is turned off, freed with the breaker.
+    pub(crate) durations: Durations,
 }
 
 impl Window {
@@ -131,7 +170,28 @@ impl Window {
             shared.publish(ledger, true);
         }
         window.set_call_limits(config);
+        window.set_durations(config.record_call_durations());
         window
+    }
+
+    /// Starts or stops recording call durations, installing the shared part to hold the
+    /// histogram if there is none yet. A call admitted before a change is recorded if the
+    /// breaker records both when it was admitted and when it ends.
+    pub(crate) fn set_durations(&self, on: bool) {
+        let shared = match self.shared() {
+            Some(shared) => shared,
+            None if on => self.install(),
+            None => return,
+        };
+        // The watch word is written only under the ledger's lock.
+        let _held = shared.ledger.lock();
+        let watch = shared.watch.load(Ordering::Relaxed);
+        let watch = if on {
+            watch | DURATIONS
+        } else {
+            watch & !DURATIONS
+        };
+        shared.watch.store(watch, Ordering::Relaxed);
     }
 
     /// Stores `timeout` and `abandoned_call_duration` for the async call path, installing the
@@ -176,7 +236,7 @@ impl Window {
         unsafe { p.as_ref() }
     }
 
-    /// The watch word; 0 without rules.
+    /// The watch word; 0 without rules or recording.
     #[inline(always)]
     pub(crate) fn watch(&self) -> u64 {
         self.shared().map_or(0, |s| s.watch.load(Ordering::Relaxed))
@@ -193,6 +253,7 @@ impl Window {
             timeout_ns: AtomicU64::new(0),
             abandoned_ns: AtomicU64::new(0),
             ledger: Mutex::new(None),
+            durations: Durations::new(),
         }));
         match self.shared.compare_exchange(
             ptr::null_mut(),
@@ -225,11 +286,23 @@ impl Drop for Window {
 }
 
 impl Shared {
+    /// Whether the breaker records call durations now.
+    pub(crate) fn records_durations(&self) -> bool {
+        self.watch.load(Ordering::Relaxed) & DURATIONS != 0
+    }
+
+    /// The watch word's flags that are not the rules': [`DURATIONS`]. Called under the
+    /// ledger's lock, which every writer of the watch word holds.
+    fn kept_flags(&self) -> u64 {
+        self.watch.load(Ordering::Relaxed) & DURATIONS
+    }
+
     /// Stores the watch word for `ledger`: its rules' flags, [`PENDING`] if `pending`, and a
     /// time window's next boundary; and the slow-call duration the success path compares with.
+    /// Called under the ledger's lock.
     fn publish(&self, ledger: &Ledger, pending: bool) {
         let rules = &ledger.rules;
-        let mut watch = ACTIVE;
+        let mut watch = ACTIVE | self.kept_flags();
         if rules.slow_ns.is_some() {
             watch |= TIMED;
         }

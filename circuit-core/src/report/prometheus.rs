@@ -56,7 +56,7 @@
 //! does not clear.
 //!
 //! `circuit_breaker_call_duration_seconds` is a histogram of fixed buckets
-//! ([`DURATION_BUCKETS`](crate::report::DURATION_BUCKETS): 1 ms to 10 s, then `+Inf`),
+//! ([`DURATION_BUCKETS`]: 1 ms to 10 s, then `+Inf`),
 //! present only for the breakers that record call durations
 //! ([`record_call_durations`](crate::Config::record_call_durations)), one series per `result`
 //! (see [`DurationHistogram`](crate::report::DurationHistogram) for which calls each counts;

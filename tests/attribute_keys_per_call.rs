@@ -273,8 +273,12 @@ fn with_plain_fallback(host: &str) -> Result<u32, HostError> {
 #[test]
 fn a_fallback_without_a_reason_answers_a_refused_key_too() {
     assert_eq!(with_plain_fallback("a"), Ok(1));
+    assert_eq!(with_plain_fallback::breakers().refused_keys(), 0);
+    assert_eq!(with_plain_fallback(""), Ok(0));
     assert_eq!(with_plain_fallback(""), Ok(0));
     assert_eq!(with_plain_fallback::breakers().len(), 1);
+    // Answered by a fallback that is not told why, the refusals are still counted.
+    assert_eq!(with_plain_fallback::breakers().refused_keys(), 2);
 }
 
 /// An error type of another crate, as far as the attribute can tell: no `From` of ours.

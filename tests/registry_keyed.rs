@@ -52,6 +52,11 @@ fn an_empty_key_is_refused_with_a_message() {
         "{message}"
     );
     assert!(hosts.is_empty());
+    // Counted, since no breaker counts a call that went through none.
+    assert_eq!(hosts.refused_keys(), 1);
+    hosts.get("").unwrap_err();
+    hosts.get("a.example").unwrap();
+    assert_eq!(hosts.refused_keys(), 2);
 }
 
 #[test]

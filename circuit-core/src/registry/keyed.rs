@@ -151,6 +151,9 @@ pub struct KeyedBreakers {
     next_sweep_ms: AtomicU64,
     /// Serialises creation, eviction and sweeps, so the bound is never exceeded.
     changes: Mutex<()>,
+    /// Keys refused (empty): counted, and the first one warned of, so that a refusal a
+    /// fallback answers is still seen.
+    refused: AtomicU64,
     /// The listeners of the registry that made the set, which its breakers are heard by.
     heard_by: Option<Arc<Vec<Listener>>>,
 }
@@ -178,6 +181,7 @@ impl KeyedBreakers {
             hasher: foldhash::fast::RandomState::default(),
             len: AtomicUsize::new(0),
             next_sweep_ms: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
             changes: Mutex::new(()),
             heard_by: None,
         }
@@ -246,6 +250,33 @@ impl KeyedBreakers {
         }
     }
 
+    /// How many keys [`get`](Self::get) has refused (empty keys) since the set was made.
+    /// A refused call runs through no breaker, so no breaker's totals count it; and where a
+    /// fallback answers it (the attribute's `key`, which may not tell the fallback why), the
+    /// caller sees no error either. The first refusal of each set is also warned of, through
+    /// `tracing` (feature `tracing`) or on standard error.
+    pub fn refused_keys(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Counts an empty key and makes its error; warns of the set's first.
+    #[cold]
+    fn refuse_empty(&self) -> KeyError {
+        let error = KeyError::Empty {
+            set: self.set.to_string(),
+        };
+        if self.refused.fetch_add(1, Ordering::Relaxed) == 0 {
+            let message = format!(
+                "{error} (the first refusal of this set; KeyedBreakers::refused_keys counts them)"
+            );
+            #[cfg(feature = "tracing")]
+            tracing::warn!(target: "circuit_breaker", set = %self.set, "{message}");
+            #[cfg(not(feature = "tracing"))]
+            eprintln!("warning: {message}");
+        }
+        error
+    }
+
     /// How many breakers the set holds.
     pub fn len(&self) -> usize {
         self.len.load(Ordering::Relaxed)
@@ -265,9 +296,7 @@ impl KeyedBreakers {
     /// [`KeyError::Empty`] if `key` is empty.
     pub fn get(&self, key: &str) -> Result<Arc<CircuitBreaker>, KeyError> {
         if key.is_empty() {
-            return Err(KeyError::Empty {
-                set: self.set.to_string(),
-            });
+            return Err(self.refuse_empty());
         }
         let now = self.now_ms();
         if now >= self.next_sweep_ms.load(Ordering::Relaxed) {

@@ -220,7 +220,12 @@ where
 {
     type Output = Result<T, CircuitError<E>>;
 
-    #[inline]
+    /// Always inlined: a poll out of line is given the future's address, which is what this
+    /// type is written to avoid (see `CallAsync`). With `#[inline]` alone, the compiler
+    /// outlined it as soon as a program polled the same future type from two places (a
+    /// benchmark that also awaited it inside an `async` block measured the direct case at
+    /// 22 ns instead of 8).
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: `fut` (and the boxed timer, pinned by its box) is reached only through the
         // `Pin` built in `drive`, never moved out; the other fields are not pinned.

@@ -12,8 +12,8 @@ use axum::routing::get;
 use axum::Router;
 use circuit_core::clock::ManualClock;
 use circuit_core::tower::{CircuitBreakerLayer, KeyedCircuitBreakerLayer};
-use circuit_core::{registry, Config, KeyedLimits, State};
-use common::secs;
+use circuit_core::{registry, KeyedLimits, State};
+use common::{secs, two_strikes};
 use http_client::request;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
@@ -39,17 +39,6 @@ async fn serve(app: Router) -> SocketAddr {
     addr
 }
 
-fn config(clock: &ManualClock) -> Config {
-    Config::builder()
-        .failure_threshold(2)
-        .success_threshold(1)
-        .half_open_max_calls(1)
-        .recovery_timeout(secs(30))
-        .clock(clock.clone())
-        .build()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn router_layer_answers_a_rejection_with_503_and_recovers() {
     let clock = ManualClock::new();
@@ -57,7 +46,10 @@ async fn router_layer_answers_a_rejection_with_503_and_recovers() {
     backend.status.store(200, Ordering::SeqCst);
     let app = Router::new()
         .route("/orders", get(handler))
-        .layer(CircuitBreakerLayer::named_with("axum-orders", config(&clock)).service_unavailable())
+        .layer(
+            CircuitBreakerLayer::named_with("axum-orders", two_strikes(&clock))
+                .service_unavailable(),
+        )
         .with_state(backend.clone());
     let addr = serve(app).await;
 
@@ -102,7 +94,7 @@ fn tenant(request: &Request) -> &str {
 async fn a_breaker_per_tenant_and_a_missing_tenant_is_a_400() {
     let clock = ManualClock::new();
     let backend = Backend::default();
-    let set = registry().keyed("axum-tenants", config(&clock), KeyedLimits::default());
+    let set = registry().keyed("axum-tenants", two_strikes(&clock), KeyedLimits::default());
     // Tenant "acme" fails; the others succeed.
     let app = Router::new()
         .route(

@@ -9,31 +9,14 @@ mod upstream;
 
 use circuit_core::clock::ManualClock;
 use circuit_core::tower::{CircuitBreakerLayer, KeyedCircuitBreakerLayer, KeyedError};
-use circuit_core::{registry, CircuitError, Config, KeyedLimits, State};
-use common::secs;
+use circuit_core::{registry, CircuitError, KeyedLimits, State};
+use common::{secs, two_strikes};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use std::time::Duration;
 use tower::{BoxError, Service, ServiceBuilder, ServiceExt};
 use upstream::{Mode, Upstream};
-
-/// The client's timeout: how long a hanging upstream is waited for.
-fn timeout() -> Duration {
-    common::scaled_for_valgrind(Duration::from_millis(300))
-}
-
-fn config(clock: &ManualClock) -> Config {
-    Config::builder()
-        .failure_threshold(2)
-        .success_threshold(1)
-        .half_open_max_calls(1)
-        .recovery_timeout(secs(30))
-        .clock(clock.clone())
-        .build()
-        .unwrap()
-}
 
 fn hyper_client() -> Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>> {
     Client::builder(TokioExecutor::new()).build_http()
@@ -73,9 +56,9 @@ async fn hyper_client_refused_hanging_5xx_4xx_and_recovery() {
     let mut client = ServiceBuilder::new()
         .layer(CircuitBreakerLayer::named_with(
             "hyper-users",
-            config(&clock),
+            two_strikes(&clock),
         ))
-        .timeout(timeout())
+        .timeout(upstream::client_timeout())
         .service(hyper_client());
     let url = upstream.url("/users/1");
     let breaker = registry().lookup("hyper-users").unwrap();
@@ -140,7 +123,11 @@ async fn a_breaker_per_upstream_with_a_keyed_layer() {
     let healthy = Upstream::start().await;
     let failing = Upstream::start().await;
     failing.set(Mode::ServerError);
-    let set = registry().keyed("hyper-authorities", config(&clock), KeyedLimits::default());
+    let set = registry().keyed(
+        "hyper-authorities",
+        two_strikes(&clock),
+        KeyedLimits::default(),
+    );
     // Keyed by `host:port` (both upstreams are on 127.0.0.1): a closure given inline, so its
     // signature is the one `new` names.
     let keyed =
@@ -149,7 +136,7 @@ async fn a_breaker_per_upstream_with_a_keyed_layer() {
         });
     let mut client = ServiceBuilder::new()
         .layer(keyed)
-        .timeout(timeout())
+        .timeout(upstream::client_timeout())
         .service(hyper_client());
     let mut call = async |url: String| {
         tokio::time::timeout(secs(10), client.ready().await.unwrap().call(get(&url)))

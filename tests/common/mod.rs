@@ -38,6 +38,19 @@ pub fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
 
+/// The breaker of the HTTP tests (tower, hyper, axum, reqwest): open after two failures,
+/// closed again by one successful trial, 30 s of recovery on `clock`.
+pub fn two_strikes(clock: &ManualClock) -> Config {
+    Config::builder()
+        .failure_threshold(2)
+        .success_threshold(1)
+        .half_open_max_calls(1)
+        .recovery_timeout(secs(30))
+        .clock(clock.clone())
+        .build()
+        .unwrap()
+}
+
 /// Records every transition a breaker announces.
 pub fn record_transitions(b: &CircuitBreaker) -> Arc<Mutex<Vec<Transition>>> {
     let seen = Arc::new(Mutex::new(Vec::new()));

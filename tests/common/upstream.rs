@@ -14,6 +14,11 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// A client's timeout against an upstream: how long a hanging one is waited for.
+pub fn client_timeout() -> Duration {
+    crate::common::scaled_for_valgrind(Duration::from_millis(300))
+}
+
 /// How the upstream answers every request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]

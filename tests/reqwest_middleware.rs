@@ -11,7 +11,7 @@ use circuit_core::clock::ManualClock;
 use circuit_core::reqwest::{rejection, CircuitBreakerMiddleware, ServedFromCache};
 use circuit_core::tower::Outcome;
 use circuit_core::{registry, FallbackCache, KeyedLimits, State};
-use common::{quiet_deliberate_panics, secs, two_strikes, DELIBERATE};
+use common::{quiet_deliberate_panics, secs, strikes, DELIBERATE};
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 use upstream::{Mode, Upstream};
 
@@ -42,7 +42,7 @@ async fn refused_hanging_5xx_4xx_and_recovery() {
     let mut upstream = Upstream::start().await;
     let client = client(CircuitBreakerMiddleware::named_with(
         "reqwest-users",
-        two_strikes(&clock),
+        strikes(2, &clock),
     ));
     let breaker = registry().lookup("reqwest-users").unwrap();
     let url = upstream.url("/users/7");
@@ -101,7 +101,7 @@ async fn the_last_good_response_per_url_is_served_while_the_service_is_down() {
     let mut upstream = Upstream::start().await;
     let cache = FallbackCache::new().clock(clock.clone());
     let client = client(
-        CircuitBreakerMiddleware::named_with("reqwest-products", two_strikes(&clock))
+        CircuitBreakerMiddleware::named_with("reqwest-products", strikes(2, &clock))
             .fallback_cache(cache),
     );
     let breaker = registry().lookup("reqwest-products").unwrap();
@@ -159,7 +159,7 @@ async fn a_breaker_per_host() {
     let healthy = Upstream::start().await;
     let failing = Upstream::start().await;
     failing.set(Mode::ServerError);
-    let set = registry().keyed("reqwest-hosts", two_strikes(&clock), KeyedLimits::default());
+    let set = registry().keyed("reqwest-hosts", strikes(2, &clock), KeyedLimits::default());
     let client = client(CircuitBreakerMiddleware::per_host(set.clone()));
 
     for _ in 0..2 {
@@ -183,7 +183,7 @@ async fn a_panicking_classifier_counts_as_a_failure() {
     let upstream = Upstream::start().await;
     let breaker = std::sync::Arc::new(circuit_core::CircuitBreaker::new(
         "reqwest-panics",
-        two_strikes(&clock),
+        strikes(2, &clock),
     ));
     let panicking = |_: &Result<reqwest::Response, reqwest_middleware::Error>| -> Outcome {
         panic!("{DELIBERATE}: the classifier")

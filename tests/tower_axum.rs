@@ -13,7 +13,7 @@ use axum::Router;
 use circuit_core::clock::ManualClock;
 use circuit_core::tower::{CircuitBreakerLayer, KeyedCircuitBreakerLayer};
 use circuit_core::{registry, KeyedLimits, State};
-use common::{secs, two_strikes};
+use common::{secs, strikes};
 use http_client::request;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
@@ -47,7 +47,7 @@ async fn router_layer_answers_a_rejection_with_503_and_recovers() {
     let app = Router::new()
         .route("/orders", get(handler))
         .layer(
-            CircuitBreakerLayer::named_with("axum-orders", two_strikes(&clock))
+            CircuitBreakerLayer::named_with("axum-orders", strikes(2, &clock))
                 .service_unavailable(),
         )
         .with_state(backend.clone());
@@ -94,7 +94,7 @@ fn tenant(request: &Request) -> &str {
 async fn a_breaker_per_tenant_and_a_missing_tenant_is_a_400() {
     let clock = ManualClock::new();
     let backend = Backend::default();
-    let set = registry().keyed("axum-tenants", two_strikes(&clock), KeyedLimits::default());
+    let set = registry().keyed("axum-tenants", strikes(2, &clock), KeyedLimits::default());
     // Tenant "acme" fails; the others succeed.
     let app = Router::new()
         .route(

@@ -10,7 +10,7 @@ mod upstream;
 use circuit_core::clock::ManualClock;
 use circuit_core::tower::{CircuitBreakerLayer, KeyedCircuitBreakerLayer, KeyedError};
 use circuit_core::{registry, CircuitError, KeyedLimits, State};
-use common::{secs, two_strikes};
+use common::{secs, strikes};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper_util::client::legacy::Client;
@@ -56,7 +56,7 @@ async fn hyper_client_refused_hanging_5xx_4xx_and_recovery() {
     let mut client = ServiceBuilder::new()
         .layer(CircuitBreakerLayer::named_with(
             "hyper-users",
-            two_strikes(&clock),
+            strikes(2, &clock),
         ))
         .timeout(upstream::client_timeout())
         .service(hyper_client());
@@ -125,7 +125,7 @@ async fn a_breaker_per_upstream_with_a_keyed_layer() {
     failing.set(Mode::ServerError);
     let set = registry().keyed(
         "hyper-authorities",
-        two_strikes(&clock),
+        strikes(2, &clock),
         KeyedLimits::default(),
     );
     // Keyed by `host:port` (both upstreams are on 127.0.0.1): a closure given inline, so its

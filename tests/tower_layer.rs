@@ -9,8 +9,8 @@ use circuit_core::tower::{
     CircuitBreakerLayer, CircuitBreakerService, Classify, ErrorsFail, Outcome, ResponseFuture,
     ServerErrors,
 };
-use circuit_core::{registry, CircuitBreaker, CircuitError, Config, State};
-use common::{poll_once, quiet_deliberate_panics, secs, DELIBERATE};
+use circuit_core::{registry, CircuitBreaker, CircuitError, State};
+use common::{poll_once, quiet_deliberate_panics, secs, strikes, DELIBERATE};
 use std::future::{pending, ready, Future, Ready};
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -64,21 +64,10 @@ where
     poll_once(service.call(get(path))).expect("an in-memory answer is ready at once")
 }
 
-fn config(failure_threshold: u32, clock: &ManualClock) -> Config {
-    Config::builder()
-        .failure_threshold(failure_threshold)
-        .success_threshold(1)
-        .half_open_max_calls(1)
-        .recovery_timeout(secs(30))
-        .clock(clock.clone())
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn layers_built_twice_by_name_share_one_breaker() {
     let clock = ManualClock::new();
-    let first = CircuitBreakerLayer::named_with("tower-twice", config(2, &clock));
+    let first = CircuitBreakerLayer::named_with("tower-twice", strikes(2, &clock));
     let second = CircuitBreakerLayer::named("tower-twice");
     let mut a = first.layer(Upstream::default());
     let mut b = second.layer(Upstream::default());
@@ -95,7 +84,7 @@ fn layers_built_twice_by_name_share_one_breaker() {
 #[test]
 fn cloned_services_share_one_breaker() {
     let clock = ManualClock::new();
-    let mut a = CircuitBreakerLayer::named_with("tower-clone", config(2, &clock))
+    let mut a = CircuitBreakerLayer::named_with("tower-clone", strikes(2, &clock))
         .layer(Upstream::default());
     let mut b = a.clone();
     send(&mut a, "/refused").unwrap_err();
@@ -107,7 +96,7 @@ fn cloned_services_share_one_breaker() {
 #[test]
 fn an_explicit_breaker_is_the_one_used() {
     let clock = ManualClock::new();
-    let breaker = Arc::new(CircuitBreaker::new("tower-explicit", config(1, &clock)));
+    let breaker = Arc::new(CircuitBreaker::new("tower-explicit", strikes(1, &clock)));
     let mut service = CircuitBreakerLayer::new(breaker.clone()).layer(Upstream::default());
     send(&mut service, "/502").unwrap();
     assert_eq!(breaker.state(), State::Open);
@@ -118,7 +107,7 @@ fn an_explicit_breaker_is_the_one_used() {
 #[test]
 fn server_errors_and_transport_errors_fail_client_errors_succeed() {
     let clock = ManualClock::new();
-    let mut service = CircuitBreakerLayer::named_with("tower-classes", config(3, &clock))
+    let mut service = CircuitBreakerLayer::named_with("tower-classes", strikes(3, &clock))
         .layer(Upstream::default());
     for status in ["/400", "/401", "/404", "/409", "/429", "/404"] {
         assert!(send(&mut service, status).is_ok());
@@ -145,8 +134,8 @@ fn server_errors_and_transport_errors_fail_client_errors_succeed() {
 fn a_rejected_call_never_reaches_the_inner_service() {
     let clock = ManualClock::new();
     let upstream = Upstream::default();
-    let mut service =
-        CircuitBreakerLayer::named_with("tower-rejects", config(1, &clock)).layer(upstream.clone());
+    let mut service = CircuitBreakerLayer::named_with("tower-rejects", strikes(1, &clock))
+        .layer(upstream.clone());
     send(&mut service, "/500").unwrap();
     let reached = upstream.calls.load(Ordering::SeqCst);
     for _ in 0..5 {
@@ -165,7 +154,7 @@ fn a_rejected_call_never_reaches_the_inner_service() {
 #[test]
 fn the_breaker_recovers_after_its_timeout_on_the_manual_clock() {
     let clock = ManualClock::new();
-    let mut service = CircuitBreakerLayer::named_with("tower-recovers", config(1, &clock))
+    let mut service = CircuitBreakerLayer::named_with("tower-recovers", strikes(1, &clock))
         .layer(Upstream::default());
     send(&mut service, "/500").unwrap();
     clock.advance(secs(29));
@@ -212,7 +201,8 @@ fn poll_ready_passes_the_inner_readiness_through_and_holds_no_permit() {
         ready: ready_state.clone(),
         inner: Upstream::default(),
     };
-    let mut service = CircuitBreakerLayer::named_with("tower-ready", config(1, &clock)).layer(gate);
+    let mut service =
+        CircuitBreakerLayer::named_with("tower-ready", strikes(1, &clock)).layer(gate);
     let mut cx = Context::from_waker(Waker::noop());
     assert!(service.poll_ready(&mut cx).is_pending());
     ready_state.store(2, Ordering::SeqCst);
@@ -264,7 +254,7 @@ impl Service<http::Request<()>> for Stuck {
 /// A breaker named `name`, open and past its timeout: half-open at its next call, one slot.
 fn half_open(name: &str) -> (Arc<CircuitBreaker>, ManualClock) {
     let clock = ManualClock::new();
-    let breaker = Arc::new(CircuitBreaker::new(name, config(1, &clock)));
+    let breaker = Arc::new(CircuitBreaker::new(name, strikes(1, &clock)));
     let _ = breaker.call(|| Err::<(), _>("down"));
     clock.advance(secs(30));
     assert_eq!(breaker.state(), State::HalfOpen);
@@ -384,7 +374,7 @@ async fn works_under_service_builder_with_any_service() {
     // Not an HTTP service: `ErrorsFail` counts its errors.
     let mut service = ServiceBuilder::new()
         .layer(
-            CircuitBreakerLayer::named_with("tower-builder", config(2, &clock))
+            CircuitBreakerLayer::named_with("tower-builder", strikes(2, &clock))
                 .classifier(ErrorsFail),
         )
         .map_request(|n: u32| n * 2)

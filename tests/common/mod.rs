@@ -38,11 +38,12 @@ pub fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
 
-/// The breaker of the HTTP tests (tower, hyper, axum, reqwest): open after two failures,
-/// closed again by one successful trial, 30 s of recovery on `clock`.
-pub fn two_strikes(clock: &ManualClock) -> Config {
+/// The breaker of the tower and HTTP tests (tower, hyper, axum, reqwest): open after
+/// `failures` failures in a row, closed again by one successful trial, 30 s of recovery on
+/// `clock`.
+pub fn strikes(failures: u32, clock: &ManualClock) -> Config {
     Config::builder()
-        .failure_threshold(2)
+        .failure_threshold(failures)
         .success_threshold(1)
         .half_open_max_calls(1)
         .recovery_timeout(secs(30))

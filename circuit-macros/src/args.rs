@@ -399,7 +399,9 @@ pub(crate) fn string(key: &str, value: &Expr, example: &str) -> syn::Result<LitS
     }
 }
 
-fn count(key: &str, value: &Expr, example: &str) -> syn::Result<Literal<u32>> {
+/// A whole number for `key`, as a `u32` literal (unsuffixed or `u32`); its limits are the
+/// caller's to check.
+pub(crate) fn count(key: &str, value: &Expr, example: &str) -> syn::Result<Literal<u32>> {
     let wrong_type = || {
         syn::Error::new(
             value.span(),

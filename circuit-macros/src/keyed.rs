@@ -7,7 +7,6 @@ use crate::args::{Args, Errors, Literal};
 use crate::duration;
 use crate::table::MAX_RECOVERY_TIMEOUT;
 use std::time::Duration;
-use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, LitStr};
 
 /// `key = expr`: any expression over the function's arguments. A literal is refused: every
@@ -32,40 +31,17 @@ pub(crate) fn key(value: Expr) -> syn::Result<Expr> {
     }
 }
 
-/// `max_keys = N`: the most breakers the set holds, at least 1.
+/// `max_keys = N`: the most breakers the set holds, at least 1. Read as every count setting
+/// is ([`args::count`](crate::args::count)), with the same messages.
 pub(crate) fn max_keys(value: &Expr) -> syn::Result<Literal<u32>> {
-    let wrong = |span| {
-        syn::Error::new(
-            span,
-            "`max_keys` takes a whole number of at least 1, the most breakers the set holds at \
-             once: write for example `max_keys = 10_000`",
-        )
-    };
-    let Expr::Lit(ExprLit {
-        lit: Lit::Int(lit), ..
-    }) = value
-    else {
-        return Err(wrong(value.span()));
-    };
-    if !matches!(lit.suffix(), "" | "u32" | "usize") {
-        return Err(wrong(lit.span()));
-    }
-    let n: u32 = lit.base10_parse().map_err(|_| {
-        syn::Error::new(
-            lit.span(),
-            "`max_keys` must fit in a `u32`: write a smaller number, like `max_keys = 10_000`",
-        )
-    })?;
-    if n == 0 {
+    let n = crate::args::count("max_keys", value, "10_000")?;
+    if n.value == 0 {
         return Err(syn::Error::new(
-            lit.span(),
+            n.span,
             "`max_keys` must be at least 1: write for example `max_keys = 10_000`",
         ));
     }
-    Ok(Literal {
-        value: n,
-        span: lit.span(),
-    })
+    Ok(n)
 }
 
 /// `key_idle_timeout = "10m"`: how long a key's breaker stays without a call, in the grammar
